@@ -1,0 +1,117 @@
+"""The one configuration object of a SlateRec environment (every field is a ``gym.make`` keyword)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from slategym._validation import check_float, check_int
+
+
+@dataclass(frozen=True)
+class SlateRecConfig:
+    """Configuration of ``SlateRec-v0``. Every field can be passed to ``gym.make`` by name.
+
+    Sizes:
+        num_items: live items in the catalog at any time (default 1000).
+        num_candidates: items offered per slate request, drawn from the live items (default 50).
+        slate_size: ``K``, items in a slate, ``1 <= K <= num_candidates`` (default 6).
+        num_users: size of the user population an episode draws its user from (default 1000).
+        num_topics: item topics (default 10).
+        latent_dim: ``D``, dimension of item latent vectors and user interests (default 8).
+        history_length: ``L``, clicked items kept in the observation (default 10).
+
+    Timeline:
+        days: length of the timeline in days of 24 hourly slots (default 7).
+        step_minutes: simulated minutes one slate request takes, dwell time excluded (default 1.0).
+        max_session_steps: slate requests after which a session ends anyway (default 30).
+        min_return_gap_minutes: minimum time between the end of a session and the next (default 30).
+        new_items_per_day: items released (and retired) per day; 0 keeps the catalog fixed.
+
+    Models:
+        user_model: registered name or :class:`~slategym.users.UserModel` instance ("default").
+        user_model_kwargs: keyword arguments for a named user model.
+        choice_model: registered name or :class:`~slategym.choice.ChoiceModel` instance ("mnl").
+        choice_model_kwargs: keyword arguments for a named choice model.
+        reward: "click" (default), "purchase", "engagement", a mapping of those to weights, or a
+            callable ``outcome -> (N,) array``.
+
+    Slates and seeds:
+        strict_slates: raise ``ValueError`` on duplicate items in a slate instead of treating the
+            later copies as never-clicked (default False).
+        topic_spread: spread of item latent vectors around their topic centre (default 0.5).
+        catalog_seed: seed of the catalog draw (default 0); same seed, same catalog.
+        population_seed: seed of the user population draw (default 0); use another seed for a
+            held-out cohort.
+    """
+
+    num_items: int = 1000
+    num_candidates: int = 50
+    slate_size: int = 6
+    num_users: int = 1000
+    num_topics: int = 10
+    latent_dim: int = 8
+    history_length: int = 10
+    days: int = 7
+    step_minutes: float = 1.0
+    max_session_steps: int = 30
+    min_return_gap_minutes: float = 30.0
+    new_items_per_day: int = 0
+    user_model: Any = "default"
+    user_model_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    choice_model: Any = "mnl"
+    choice_model_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    reward: Any = "click"
+    strict_slates: bool = False
+    topic_spread: float = 0.5
+    catalog_seed: int = 0
+    population_seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_int("num_items", self.num_items, 1)
+        check_int("num_candidates", self.num_candidates, 1)
+        check_int("slate_size", self.slate_size, 1)
+        if self.num_candidates > self.num_items:
+            raise ValueError(
+                f"num_candidates={self.num_candidates} is not allowed: expected at most "
+                f"num_items={self.num_items} (candidates are distinct live items)"
+            )
+        if self.slate_size > self.num_candidates:
+            raise ValueError(
+                f"slate_size={self.slate_size} is not allowed: expected at most "
+                f"num_candidates={self.num_candidates} (a slate picks distinct candidates)"
+            )
+        check_int("num_users", self.num_users, 1)
+        check_int("num_topics", self.num_topics, 1)
+        check_int("latent_dim", self.latent_dim, 1)
+        check_int("history_length", self.history_length, 1)
+        check_int("days", self.days, 1)
+        check_float("step_minutes", self.step_minutes, 0.0, 1440.0, low_open=True)
+        check_int("max_session_steps", self.max_session_steps, 1)
+        check_float("min_return_gap_minutes", self.min_return_gap_minutes, 0.0)
+        check_int("new_items_per_day", self.new_items_per_day, 0)
+        check_float("topic_spread", self.topic_spread, 0.0)
+        check_int("catalog_seed", self.catalog_seed, 0)
+        check_int("population_seed", self.population_seed, 0)
+        if not isinstance(self.strict_slates, bool):
+            raise ValueError(f"strict_slates={self.strict_slates!r} is not allowed: expected a bool")
+        for name in ("user_model_kwargs", "choice_model_kwargs"):
+            if not isinstance(getattr(self, name), Mapping):
+                raise ValueError(f"{name}={getattr(self, name)!r} is not allowed: expected a dict")
+
+    @classmethod
+    def from_kwargs(cls, **kwargs: Any) -> SlateRecConfig:
+        """Build a config, rejecting unknown keywords with the list of known ones."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(kwargs) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown SlateRec configuration key(s) {unknown}: expected keys among {sorted(known)}"
+            )
+        return cls(**kwargs)
+
+    def replace(self, **changes: Any) -> SlateRecConfig:
+        """A copy with ``changes`` applied (and validated)."""
+        return dataclasses.replace(self, **changes)

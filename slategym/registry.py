@@ -1,0 +1,114 @@
+"""Name registries for choice and user models, so ``gym.make`` can take a model by name.
+
+``register_choice_model("mine", factory)`` makes ``gym.make("SlateRec-v0", choice_model="mine",
+choice_model_kwargs={...})`` call ``factory(**choice_model_kwargs)``; a factory is anything that
+returns an instance (usually the class itself).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from slategym.choice import (
+    ChoiceModel,
+    ExponentialCascade,
+    MultiClick,
+    MultinomialLogit,
+    MultinomialProportional,
+    PositionBased,
+    ProportionalCascade,
+)
+from slategym.users import DefaultUserModel, UserModel, deterministic_user_model
+
+_CHOICE: dict[str, Callable[..., ChoiceModel]] = {
+    "mnl": MultinomialLogit,
+    "proportional": MultinomialProportional,
+    "exponential_cascade": ExponentialCascade,
+    "proportional_cascade": ProportionalCascade,
+    "position_based": PositionBased,
+    "multi_click": MultiClick,
+}
+_USER: dict[str, Callable[..., UserModel]] = {
+    "default": DefaultUserModel,
+    "deterministic": deterministic_user_model,
+}
+
+
+def _register(table: dict[str, Any], kind: str, name: str, factory: Any, overwrite: bool) -> None:
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"{kind} name={name!r} is not allowed: expected a non-empty string")
+    if not callable(factory):
+        raise ValueError(
+            f"{kind} factory={factory!r} is not allowed: expected a callable returning a model"
+        )
+    if name in table and not overwrite:
+        raise ValueError(
+            f"{kind} {name!r} is already registered: pick another name or pass overwrite=True"
+        )
+    table[name] = factory
+
+
+def register_choice_model(
+    name: str, factory: Callable[..., ChoiceModel], overwrite: bool = False
+) -> None:
+    """Make ``factory(**kwargs)`` available as ``choice_model=name`` in ``gym.make``."""
+    _register(_CHOICE, "choice model", name, factory, overwrite)
+
+
+def register_user_model(
+    name: str, factory: Callable[..., UserModel], overwrite: bool = False
+) -> None:
+    """Make ``factory(**kwargs)`` available as ``user_model=name`` in ``gym.make``."""
+    _register(_USER, "user model", name, factory, overwrite)
+
+
+def registered_choice_models() -> list[str]:
+    """Names accepted by ``choice_model=``."""
+    return sorted(_CHOICE)
+
+
+def registered_user_models() -> list[str]:
+    """Names accepted by ``user_model=``."""
+    return sorted(_USER)
+
+
+def _build(
+    table: Mapping[str, Callable[..., Any]],
+    kind: str,
+    base: type,
+    spec: Any,
+    kwargs: Mapping[str, Any] | None,
+) -> Any:
+    if isinstance(spec, base):
+        if kwargs:
+            raise ValueError(
+                f"{kind}_kwargs={dict(kwargs)!r} is not allowed with a {kind} instance: "
+                "set the parameters on the instance instead"
+            )
+        return spec
+    if not isinstance(spec, str) or spec not in table:
+        raise ValueError(
+            f"{kind}={spec!r} is not allowed: expected a {base.__name__} instance or one of the "
+            f"registered names {sorted(table)}"
+        )
+    try:
+        model = table[spec](**dict(kwargs or {}))
+    except TypeError as err:  # unknown keyword
+        raise ValueError(f"{kind}_kwargs={dict(kwargs or {})!r} rejected by {spec!r}: {err}") from err
+    if not isinstance(model, base):
+        raise ValueError(
+            f"the factory registered as {kind}={spec!r} returned {type(model).__name__}, "
+            f"expected a {base.__name__}"
+        )
+    return model
+
+
+def make_choice_model(spec: Any, kwargs: Mapping[str, Any] | None = None) -> ChoiceModel:
+    """A choice model from a registered name (with ``kwargs``) or an instance."""
+    return _build(_CHOICE, "choice_model", ChoiceModel, spec, kwargs)  # type: ignore[no-any-return]
+
+
+def make_user_model(spec: Any, kwargs: Mapping[str, Any] | None = None) -> UserModel:
+    """A user model from a registered name (with ``kwargs``) or an instance."""
+    return _build(_USER, "user_model", UserModel, spec, kwargs)  # type: ignore[no-any-return]

@@ -1,0 +1,371 @@
+"""The batched dynamics: pure functions over a leading row axis, shared by every view of the world.
+
+:class:`Simulator` holds what does not change during a run (config, catalog, population, models) and
+exposes three functions of an explicit :class:`SimState`:
+
+* ``reset(keys, counters, user_ids=None) -> state``: start rows at their user's first session;
+* ``observe(state) -> dict``: the observation of each row's pending slate request;
+* ``step(state, slates) -> (state', outcome)``: serve one slate per row.
+
+``SlateRecEnv`` (one row), ``SlateRecVectorEnv`` (N rows) and ``Platform`` (the whole population on
+one clock) are thin shells over these; none of them re-implements the maths.
+
+Randomness is counter-based (:mod:`slategym.rng`): a row's draws depend only on its key and how many
+blocks it has drawn, never on the other rows in the batch. A step reads one block laid out as
+
+``[candidates: C + 1 | choice model: n_c | user model: n_u | next session: 1]``
+
+and a reset reads ``[user id: 1 | first session: 1 | candidates: C + 1]``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from slategym.catalog import FEATURE_BOUND, Catalog, generate_catalog
+from slategym.config import SlateRecConfig
+from slategym.registry import make_choice_model, make_user_model
+from slategym.rewards import make_reward
+from slategym.rng import uniforms
+from slategym.timeline import (
+    MINUTES_PER_DAY,
+    arrival_after,
+    minute_to_day_hour,
+    truncated_exponential,
+)
+from slategym.users.base import Population, UserState
+
+DWELL_SCALE = 30.0
+"""Dwell minutes are divided by this (and clipped to 1) in the observed history."""
+RESPONSE_COLUMNS = ("purchased", "dwell")
+"""Response columns appended to each history item's features in the observation."""
+
+
+@dataclass(frozen=True)
+class SimState:
+    """Everything that changes during a run, for ``N`` rows (one user each)."""
+
+    key: np.ndarray  # (N,) uint64 random-stream key
+    counter: np.ndarray  # (N,) uint64 blocks drawn so far
+    user: UserState  # dynamic user state (interests, fatigue, satisfaction, streak)
+    clock: np.ndarray  # (N,) float64 minute of the pending slate request
+    session_index: np.ndarray  # (N,) int64 sessions started before the current one
+    session_step: np.ndarray  # (N,) int64 requests already served in the current session
+    candidates: np.ndarray  # (N, C) int64 item ids offered for the pending request
+    history_ids: np.ndarray  # (N, L) int64 last clicked items, oldest first, -1 = empty
+    history_response: np.ndarray  # (N, L, 2) float32 (purchased, dwell / DWELL_SCALE)
+    done: np.ndarray  # (N,) bool: churned or past the horizon, no pending request
+
+    @property
+    def num_rows(self) -> int:
+        """``N``."""
+        return int(self.key.shape[0])
+
+    def take(self, rows: np.ndarray) -> SimState:
+        """The sub-state of ``rows`` (copies)."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return SimState(**{k: (v.take(rows) if k == "user" else v[rows]) for k, v in values.items()})
+
+    def put(self, rows: np.ndarray, sub: SimState) -> None:
+        """Write ``sub`` into ``rows`` in place."""
+        for f in dataclasses.fields(self):
+            if f.name == "user":
+                self.user.put(rows, sub.user)
+            else:
+                getattr(self, f.name)[rows] = getattr(sub, f.name)
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """What happened when ``N`` rows were served one slate each (reward functions read this)."""
+
+    item_ids: np.ndarray  # (N, K) int64 items shown, in slate order
+    valid: np.ndarray  # (N, K) bool, False for a repeat of an item shown higher in the slate
+    n_duplicates: np.ndarray  # (N,) int64
+    affinities: np.ndarray  # (N, K) float64
+    clicks: np.ndarray  # (N, K) bool
+    purchases: np.ndarray  # (N, K) bool
+    dwell: np.ndarray  # (N, K) float64 minutes
+    reward: np.ndarray  # (N,) float64
+    session_ended: np.ndarray  # (N,) bool
+    churned: np.ndarray  # (N,) bool
+    terminated: np.ndarray  # (N,) bool (churned)
+    truncated: np.ndarray  # (N,) bool (next session beyond the horizon)
+    minute: np.ndarray  # (N,) float64 when the slate was served
+    day: np.ndarray  # (N,) int64
+    hour: np.ndarray  # (N,) int64
+    session_index: np.ndarray  # (N,) int64
+    session_step: np.ndarray  # (N,) int64
+    user_id: np.ndarray  # (N,) int64
+    satisfaction: np.ndarray  # (N,) float64 after the slate
+
+
+def duplicate_mask(slates: np.ndarray) -> np.ndarray:
+    """``(N, K)`` bool, True where a slate index repeats one at an earlier position."""
+    k = slates.shape[1]
+    same = slates[:, :, None] == slates[:, None, :]  # (N, K, K)
+    earlier = np.tri(k, k, -1, dtype=bool)  # [i, j] True for j < i
+    return np.any(same & earlier, axis=2)
+
+
+class Simulator:
+    """The static world of a SlateRec run and the batched functions over its state."""
+
+    def __init__(self, config: SlateRecConfig) -> None:
+        self.config = config
+        c = config
+        self.user_model = make_user_model(c.user_model, c.user_model_kwargs)
+        self.choice_model = make_choice_model(c.choice_model, c.choice_model_kwargs)
+        self.reward_fn = make_reward(c.reward)
+        self.catalog: Catalog = generate_catalog(
+            c.num_items,
+            c.num_topics,
+            c.latent_dim,
+            c.days,
+            c.new_items_per_day,
+            c.topic_spread,
+            np.random.default_rng(c.catalog_seed),
+        )
+        self.population: Population = self.user_model.sample_population(
+            c.num_users, self.catalog, np.random.default_rng(c.population_seed)
+        )
+        self.horizon = c.days * MINUTES_PER_DAY
+        k, nc = c.slate_size, c.num_candidates
+        n_choice = self.choice_model.num_uniforms(k)
+        n_user = self.user_model.num_uniforms(k)
+        self._u_cand = slice(0, nc + 1)
+        self._u_choice = slice(nc + 1, nc + 1 + n_choice)
+        self._u_user = slice(self._u_choice.stop, self._u_choice.stop + n_user)
+        self._u_next = self._u_user.stop
+        self.step_uniforms = self._u_next + 1
+        self.reset_uniforms = 2 + nc + 1
+        self.observation_space = self._observation_space()
+        self.action_space = spaces.MultiDiscrete(np.full(k, nc, dtype=np.int64))
+
+    # -- spaces -----------------------------------------------------------------------------------
+    def _observation_space(self) -> spaces.Dict:
+        c, cat = self.config, self.catalog
+        f = cat.num_features
+        p = self.population.profile.shape[1]
+        top_id = cat.total - 1
+        b = FEATURE_BOUND
+        return spaces.Dict(
+            {
+                "user": spaces.Box(0.0, 1.0, (p,), np.float32),
+                "candidates": spaces.Box(-b, b, (c.num_candidates, f), np.float32),
+                "candidate_ids": spaces.Box(0, top_id, (c.num_candidates,), np.int64),
+                "candidate_topics": spaces.Box(0, c.num_topics - 1, (c.num_candidates,), np.int64),
+                "history_ids": spaces.Box(-1, top_id, (c.history_length,), np.int64),
+                "history": spaces.Box(-b, b, (c.history_length, f + len(RESPONSE_COLUMNS)), np.float32),
+                "time": spaces.Box(
+                    np.zeros(3, np.float32),
+                    np.array([c.days - 1, 23, c.max_session_steps - 1], np.float32),
+                    (3,),
+                    np.float32,
+                ),
+            }
+        )
+
+    # -- reset --------------------------------------------------------------------------------------
+    def reset(
+        self, keys: np.ndarray, counters: np.ndarray, user_ids: np.ndarray | None = None
+    ) -> SimState:
+        """Start rows at the first session of their user (drawn uniformly unless ``user_ids``)."""
+        c = self.config
+        n = keys.shape[0]
+        u = uniforms(keys, counters, self.reset_uniforms)
+        if user_ids is None:
+            user_ids = np.minimum((u[:, 0] * c.num_users).astype(np.int64), c.num_users - 1)
+        pop = self.population
+        rate = pop.activity[user_ids]
+        first = arrival_after(
+            np.zeros(n),
+            pop.hour_profile[user_ids],
+            rate,
+            truncated_exponential(u[:, 1], c.days * rate),
+        )
+        first = np.minimum(first, np.nextafter(self.horizon, 0.0))
+        day, _ = minute_to_day_hour(first)
+        return SimState(
+            key=keys.astype(np.uint64),
+            counter=counters + np.uint64(1),
+            user=self.user_model.initial_state(pop, self.catalog, user_ids),
+            clock=first,
+            session_index=np.zeros(n, np.int64),
+            session_step=np.zeros(n, np.int64),
+            candidates=self.catalog.sample_candidates(day, u[:, 2:], c.num_candidates),
+            history_ids=np.full((n, c.history_length), -1, np.int64),
+            history_response=np.zeros((n, c.history_length, len(RESPONSE_COLUMNS)), np.float32),
+            done=np.zeros(n, bool),
+        )
+
+    # -- observation --------------------------------------------------------------------------------
+    def observe(self, state: SimState) -> dict[str, np.ndarray]:
+        """Observations of the pending requests, batched ``(N, ...)``; fresh arrays every call."""
+        c, cat = self.config, self.catalog
+        n = state.num_rows
+        day, hour = minute_to_day_hour(state.clock)
+        time = np.empty((n, 3), np.float32)
+        time[:, 0] = np.minimum(day, c.days - 1)
+        time[:, 1] = hour
+        time[:, 2] = np.minimum(state.session_step, c.max_session_steps - 1)
+        f = cat.num_features
+        history = np.empty((n, c.history_length, f + len(RESPONSE_COLUMNS)), np.float32)
+        # -1 (empty slot) indexes the zero padding row at the end of the feature table.
+        history[:, :, :f] = cat.features[state.history_ids]
+        history[:, :, f:] = state.history_response
+        return {
+            "user": self.population.profile[state.user.user_id],
+            "candidates": cat.features[state.candidates],
+            "candidate_ids": state.candidates.copy(),
+            "candidate_topics": cat.topic[state.candidates],
+            "history_ids": state.history_ids.copy(),
+            "history": history,
+            "time": time,
+        }
+
+    # -- slates -------------------------------------------------------------------------------------
+    def validate_slates(self, slates: Any, num_rows: int) -> np.ndarray:
+        """Slates as an ``(N, K)`` int64 array, or ValueError naming what is allowed."""
+        c = self.config
+        arr = np.asarray(slates)
+        expected = (num_rows, c.slate_size)
+        if arr.shape != expected:
+            raise ValueError(
+                f"slate has shape {arr.shape}, expected {expected}: {c.slate_size} candidate "
+                f"indices in [0, {c.num_candidates - 1}] per row"
+            )
+        if arr.dtype.kind not in "iu":
+            raise ValueError(
+                f"slate has dtype {arr.dtype}, expected integers: candidate indices in "
+                f"[0, {c.num_candidates - 1}]"
+            )
+        arr = arr.astype(np.int64, copy=False)
+        if arr.size and (arr.min() < 0 or arr.max() >= c.num_candidates):
+            bad = arr[(arr < 0) | (arr >= c.num_candidates)]
+            raise ValueError(
+                f"slate holds index {int(bad[0])} out of range: expected candidate indices in "
+                f"[0, {c.num_candidates - 1}]"
+            )
+        return arr
+
+    # -- step ---------------------------------------------------------------------------------------
+    def step(self, state: SimState, slates: np.ndarray) -> tuple[SimState, StepOutcome]:
+        """Serve ``slates (N, K)`` (validated candidate indices) to every row of ``state``."""
+        c, cat, pop = self.config, self.catalog, self.population
+        n, k = slates.shape
+        u = uniforms(state.key, state.counter, self.step_uniforms)
+        item_ids = np.take_along_axis(state.candidates, slates, axis=1)
+        dup = duplicate_mask(slates)
+        n_dup = dup.sum(axis=1)
+        if c.strict_slates and n_dup.any():
+            row = int(np.flatnonzero(n_dup)[0])
+            raise ValueError(
+                f"slate {slates[row].tolist()} repeats a candidate and strict_slates=True: "
+                f"expected {k} distinct indices in [0, {c.num_candidates - 1}]"
+            )
+        valid = ~dup
+        aff = self.user_model.affinity(pop, state.user, cat, item_ids)
+        clicks = self.choice_model.clicks(aff, u[:, self._u_choice], valid)
+        full = state.session_step + 1 >= c.max_session_steps
+        user, resp = self.user_model.respond(
+            pop, state.user, cat, item_ids, aff, clicks, full, u[:, self._u_user]
+        )
+        purchases = resp.purchases & clicks
+        dwell = np.where(clicks, resp.dwell, 0.0)
+
+        day, hour = minute_to_day_hour(state.clock)
+        after = state.clock + c.step_minutes + dwell.sum(axis=1)
+        ended = resp.session_end
+        churned = ended & resp.churn
+        returning = np.flatnonzero(ended & ~churned)
+        clock = after.copy()
+        if returning.size:
+            uid = user.user_id[returning]
+            clock[returning] = arrival_after(
+                after[returning] + c.min_return_gap_minutes,
+                pop.hour_profile[uid],
+                pop.activity[uid] * resp.return_multiplier[returning],
+                -np.log1p(-u[returning, self._u_next]),
+            )
+        truncated = ~churned & (clock >= self.horizon)
+        done = churned | truncated
+        next_day = np.minimum(minute_to_day_hour(clock)[0], c.days - 1)
+        history_ids, history_response = self._push_history(state, item_ids, clicks, purchases, dwell)
+        new_state = SimState(
+            key=state.key,
+            counter=state.counter + np.uint64(1),
+            user=user,
+            clock=clock,
+            session_index=state.session_index + ended,
+            session_step=np.where(ended, 0, state.session_step + 1),
+            candidates=cat.sample_candidates(next_day, u[:, self._u_cand], c.num_candidates),
+            history_ids=history_ids,
+            history_response=history_response,
+            done=done,
+        )
+        outcome = StepOutcome(
+            item_ids=item_ids,
+            valid=valid,
+            n_duplicates=n_dup,
+            affinities=aff,
+            clicks=clicks,
+            purchases=purchases,
+            dwell=dwell,
+            reward=np.zeros(n),
+            session_ended=ended,
+            churned=churned,
+            terminated=churned,
+            truncated=truncated,
+            minute=state.clock,
+            day=day,
+            hour=hour,
+            session_index=state.session_index,
+            session_step=state.session_step,
+            user_id=user.user_id,
+            satisfaction=user.satisfaction,
+        )
+        reward = np.asarray(self.reward_fn(outcome), dtype=np.float64)
+        if reward.shape != (n,):
+            raise ValueError(f"reward function returned shape {reward.shape}, expected ({n},)")
+        return new_state, dataclasses.replace(outcome, reward=reward)
+
+    def _push_history(
+        self,
+        state: SimState,
+        item_ids: np.ndarray,
+        clicks: np.ndarray,
+        purchases: np.ndarray,
+        dwell: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Append each row's clicked items (slate order) to its history, keeping the last ``L``."""
+        n_clicks = clicks.sum(axis=1)
+        if not n_clicks.any():
+            return state.history_ids, state.history_response
+        length = self.config.history_length
+        order = np.argsort(~clicks, axis=1, kind="stable")  # clicked positions first
+        new_ids = np.take_along_axis(item_ids, order, axis=1)
+        new_resp = np.stack(
+            [purchases, np.minimum(dwell / DWELL_SCALE, 1.0)], axis=-1
+        ).astype(np.float32)
+        new_resp = np.take_along_axis(new_resp, order[:, :, None], axis=1)
+        all_ids = np.concatenate([state.history_ids, new_ids], axis=1)  # (N, L + K)
+        all_resp = np.concatenate([state.history_response, new_resp], axis=1)
+        # [history | clicked | not clicked]: the newest L valid entries start at n_clicks.
+        cols = n_clicks[:, None] + np.arange(length)
+        return (
+            np.take_along_axis(all_ids, cols, axis=1),
+            np.take_along_axis(all_resp, cols[:, :, None], axis=1),
+        )
+
+    # -- hidden state, for oracles and analysis ----------------------------------------------------
+    def oracle_affinities(self, state: SimState) -> np.ndarray:
+        """True affinities ``(N, C)`` of every candidate of the pending requests (hidden state)."""
+        return self.user_model.affinity(
+            self.population, state.user, self.catalog, state.candidates
+        )

@@ -1,0 +1,343 @@
+r"""The default user model: profiles, latent interests, chronotypes, purchases, drift, fatigue, churn."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from slategym._validation import check_array, check_float, check_positive, check_probability
+from slategym.catalog import Catalog
+from slategym.choice.base import sigmoid
+from slategym.timeline import CHRONOTYPES, chronotype_profiles
+from slategym.users.base import NUM_PROFILE_FEATURES, Population, Response, UserModel, UserState
+
+
+@dataclass(frozen=True)
+class DefaultUserModel(UserModel):
+    r"""Users with observable profiles, hidden interests, hour-of-day habits and a satisfaction state.
+
+    ## Description
+
+    **Population.** Each user has an observable profile ``x`` (10 columns: age in [0, 1], gender,
+    region one-hot (4), device one-hot (3), tenure in [0, 1]); a chronotype (morning / evening /
+    night, more often morning for older users) whose hour-of-day profile is jittered per user; a daily
+    activity (expected sessions per day); hidden latent interests that depend on the profile; a price
+    sensitivity; a patience (tolerated slates in a row without a click); an initial satisfaction.
+
+    **Affinity** of user ``u`` for item ``i`` mixes interest match, hidden quality, popularity and
+    boredom with the item's topic. A choice model turns affinities into clicks.
+
+    **Responses.** A click may lead to a purchase and has a dwell time. Consumption pulls the
+    interests toward the consumed item, adds boredom to its topic and moves satisfaction; satisfaction
+    and the no-click streak drive abandonment of the session, and satisfaction drives churn (at the end
+    of a session) and how soon the user comes back.
+
+    ## Dynamics
+
+    Population (``W`` a fixed random ``P x D`` matrix, ``\mu`` a shared interest direction):
+
+    .. math::
+
+        z_u = W^\top (x_u - \bar x) + w_s \mu + \sigma_\theta \varepsilon_u, \qquad
+        \theta_u = s_\theta\, z_u / \lVert z_u \rVert
+
+        \pi_u \sim \mathrm{Dirichlet}(\kappa\, \pi_{c_u}), \qquad
+        \lambda_u \sim \mathrm{LogNormal}(\log \bar\lambda, \sigma_\lambda^2)
+
+    Affinity (``v_i`` latent item vector, ``q_i`` hidden quality, ``z_i`` standardised
+    log-popularity, ``f_{u,t}`` fatigue for topic ``t``):
+
+    .. math::
+
+        a_{ui} = \theta_u \cdot v_i + w_q q_i + w_p z_i - w_f f_{u,\tau_i}
+
+    Responses to a slate with clicks :math:`C_k` (``r_i`` standardised log-price, :math:`\rho_u` price
+    sensitivity, :math:`E \sim \mathrm{Exp}(1)`):
+
+    .. math::
+
+        P(\text{buy}_k \mid C_k) = \sigma(b_0 + b_a a_k + b_q q_k - \rho_u r_k), \qquad
+        \text{dwell}_k = \min(d_{\max},\; \bar d\, e^{\gamma a_k} E)
+
+        \theta \leftarrow \theta + \eta \sum_k C_k (v_k - \theta), \qquad
+        f \leftarrow \delta f + \sum_k C_k\, e_{\tau_k}
+
+        h = \frac{\sum_k C_k \sigma(a_k + q_k)}{\max(1, \sum_k C_k)}, \qquad
+        s \leftarrow (1 - \alpha) s + \alpha h
+
+    Session decisions (``n`` the no-click streak after this slate, :math:`\kappa_u` patience):
+
+    .. math::
+
+        P(\text{leave}) = \sigma(\ell_0 + \ell_s (0.5 - s) + \ell_n\, n / \kappa_u), \qquad
+        P(\text{churn} \mid \text{leave}) = \sigma(\chi_0 + \chi_s (0.5 - s)), \qquad
+        m = e^{\omega (s - 0.5)}
+
+    A session also ends when it reaches ``max_session_steps``. At the end of a session fatigue and the
+    streak reset to zero. ``m`` multiplies the user's session rate until the next session starts.
+
+    ## Parameters
+
+    | name | default | meaning |
+    |---|---|---|
+    | ``chronotype_weights`` | (0.35, 0.45, 0.2) | shares of morning / evening / night users at age 0.5 |
+    | ``chronotype_age_effect`` | 2.0 | older users lean to morning, younger to night |
+    | ``hour_profile_concentration`` | 200.0 | :math:`\kappa`; ``inf`` gives every user the exact chronotype profile |
+    | ``mean_sessions_per_day`` | 2.0 | :math:`\bar\lambda` |
+    | ``activity_dispersion`` | 0.5 | :math:`\sigma_\lambda` |
+    | ``interest_strength`` | 2.0 | :math:`s_\theta`, norm of the interests |
+    | ``shared_interest`` | 0.5 | :math:`w_s`, weight of the population-wide taste |
+    | ``interest_noise`` | 0.7 | :math:`\sigma_\theta`, taste not explained by the profile |
+    | ``price_sensitivity_mean`` | 1.0 | median of :math:`\rho_u` (log-normal, sd 0.5) |
+    | ``patience_mean`` | 3.0 | mean of :math:`\kappa_u` (1 + Gamma) |
+    | ``quality_weight`` | 0.5 | :math:`w_q` |
+    | ``popularity_weight`` | 0.2 | :math:`w_p` |
+    | ``fatigue_weight`` | 0.3 | :math:`w_f` |
+    | ``fatigue_decay`` | 0.8 | :math:`\delta` per slate |
+    | ``interest_drift`` | 0.05 | :math:`\eta` |
+    | ``purchase_bias``, ``purchase_affinity``, ``purchase_quality`` | -1.5, 0.5, 0.5 | :math:`b_0, b_a, b_q` |
+    | ``dwell_minutes``, ``dwell_affinity``, ``dwell_cap`` | 2.0, 0.3, 30.0 | :math:`\bar d, \gamma, d_{\max}` |
+    | ``satisfaction_rate`` | 0.2 | :math:`\alpha` |
+    | ``leave_bias``, ``leave_satisfaction``, ``leave_streak`` | -2.5, 3.0, 2.5 | :math:`\ell_0, \ell_s, \ell_n` |
+    | ``churn_bias``, ``churn_satisfaction`` | -5.0, 5.0 | :math:`\chi_0, \chi_s` |
+    | ``return_satisfaction`` | 1.5 | :math:`\omega` |
+
+    ## Example
+
+    >>> import numpy as np
+    >>> from slategym.catalog import generate_catalog
+    >>> from slategym.users import DefaultUserModel
+    >>> catalog = generate_catalog(50, 4, 8, 7, 0, 0.5, np.random.default_rng(0))
+    >>> model = DefaultUserModel()
+    >>> population = model.sample_population(3, catalog, np.random.default_rng(1))
+    >>> state = model.initial_state(population, catalog, np.array([0, 2]))
+    >>> model.affinity(population, state, catalog, np.array([[0, 1, 2], [3, 4, 5]])).shape
+    (2, 3)
+
+    ## References
+
+    E. Ie et al. (2019), "RecSim" (interest evolution: consumption moves interests; satisfaction and
+    session budgets). Chronotypes: T. Roenneberg et al. (2003), "Life between clocks".
+
+    ## Version History
+
+    * v0: initial version (SlateRec-v0).
+    """
+
+    chronotype_weights: tuple[float, ...] = (0.35, 0.45, 0.2)
+    chronotype_age_effect: float = 2.0
+    hour_profile_concentration: float = 200.0
+    mean_sessions_per_day: float = 2.0
+    activity_dispersion: float = 0.5
+    interest_strength: float = 2.0
+    shared_interest: float = 0.5
+    interest_noise: float = 0.7
+    price_sensitivity_mean: float = 1.0
+    patience_mean: float = 3.0
+    quality_weight: float = 0.5
+    popularity_weight: float = 0.2
+    fatigue_weight: float = 0.3
+    fatigue_decay: float = 0.8
+    interest_drift: float = 0.05
+    purchase_bias: float = -1.5
+    purchase_affinity: float = 0.5
+    purchase_quality: float = 0.5
+    dwell_minutes: float = 2.0
+    dwell_affinity: float = 0.3
+    dwell_cap: float = 30.0
+    satisfaction_rate: float = 0.2
+    leave_bias: float = -2.5
+    leave_satisfaction: float = 3.0
+    leave_streak: float = 2.5
+    churn_bias: float = -5.0
+    churn_satisfaction: float = 5.0
+    return_satisfaction: float = 1.5
+
+    def __post_init__(self) -> None:
+        w = check_array("chronotype_weights", self.chronotype_weights, (len(CHRONOTYPES),), 0.0)
+        if w.sum() <= 0:
+            raise ValueError(
+                f"chronotype_weights={self.chronotype_weights!r} is not allowed: expected "
+                f"{len(CHRONOTYPES)} non-negative weights ({', '.join(CHRONOTYPES)}) with a positive sum"
+            )
+        if self.hour_profile_concentration != math.inf:
+            check_positive("hour_profile_concentration", self.hour_profile_concentration)
+        for name in ("mean_sessions_per_day", "dwell_minutes", "dwell_cap"):
+            check_positive(name, getattr(self, name))
+        for name in (
+            "activity_dispersion", "interest_strength", "shared_interest", "interest_noise",
+            "price_sensitivity_mean", "quality_weight", "popularity_weight", "fatigue_weight",
+            "dwell_affinity",
+        ):  # fmt: skip
+            check_float(name, getattr(self, name), 0.0)
+        check_float("patience_mean", self.patience_mean, 1.0)
+        for name in ("fatigue_decay", "interest_drift", "satisfaction_rate"):
+            check_probability(name, getattr(self, name))
+        for name in (
+            "chronotype_age_effect", "purchase_bias", "purchase_affinity", "purchase_quality",
+            "leave_bias", "leave_satisfaction", "leave_streak", "churn_bias",
+            "churn_satisfaction", "return_satisfaction",
+        ):  # fmt: skip
+            check_float(name, getattr(self, name))
+
+    # -- population ---------------------------------------------------------------------------
+    def sample_population(
+        self, num_users: int, catalog: Catalog, rng: np.random.Generator
+    ) -> Population:
+        n = num_users
+        latent_dim = catalog.latent.shape[1]
+        profile = np.zeros((n, NUM_PROFILE_FEATURES), dtype=np.float32)
+        age = rng.beta(2.0, 3.0, size=n)
+        profile[:, 0] = age
+        profile[:, 1] = rng.random(n) < 0.5
+        profile[np.arange(n), 2 + rng.choice(4, size=n, p=[0.4, 0.3, 0.2, 0.1])] = 1.0
+        profile[np.arange(n), 6 + rng.choice(3, size=n, p=[0.6, 0.3, 0.1])] = 1.0
+        profile[:, 9] = rng.random(n)
+
+        weights = np.asarray(self.chronotype_weights, dtype=np.float64)
+        logits = np.log(np.maximum(weights, 1e-300)) + self.chronotype_age_effect * np.outer(
+            age - 0.5, [1.0, 0.0, -1.0]
+        )
+        logits[:, weights == 0] = -np.inf
+        gumbel = -np.log(-np.log(rng.random((n, len(CHRONOTYPES)))))
+        chronotype = np.argmax(logits + gumbel, axis=1).astype(np.int64)
+        base = chronotype_profiles()[chronotype]  # (n, 24)
+        if self.hour_profile_concentration == math.inf:
+            hour_profile = base.copy()
+        else:
+            hour_profile = rng.gamma(self.hour_profile_concentration * base)
+            hour_profile = np.maximum(hour_profile, 1e-12)
+            hour_profile /= hour_profile.sum(axis=1, keepdims=True)
+
+        activity = self.mean_sessions_per_day * np.exp(
+            self.activity_dispersion * rng.normal(size=n)
+        )
+        projection = rng.normal(size=(NUM_PROFILE_FEATURES, latent_dim)) / np.sqrt(
+            NUM_PROFILE_FEATURES
+        )
+        shared = rng.normal(size=latent_dim)
+        shared /= np.linalg.norm(shared)
+        centred = profile - profile.mean(axis=0, keepdims=True)
+        z = centred @ projection + self.shared_interest * shared
+        z = z + self.interest_noise * rng.normal(size=(n, latent_dim))
+        interests = self.interest_strength * z / (np.linalg.norm(z, axis=1, keepdims=True) + 1e-12)
+        return Population(
+            profile=profile,
+            chronotype=chronotype,
+            hour_profile=hour_profile,
+            activity=activity,
+            interests=interests,
+            price_sensitivity=self.price_sensitivity_mean * np.exp(0.5 * rng.normal(size=n)),
+            patience=1.0 + rng.gamma(2.0, (self.patience_mean - 1.0) / 2.0 + 1e-12, size=n),
+            initial_satisfaction=rng.beta(5.0, 5.0, size=n),
+        )
+
+    # -- behaviour ----------------------------------------------------------------------------
+    def affinity(
+        self, population: Population, state: UserState, catalog: Catalog, item_ids: np.ndarray
+    ) -> np.ndarray:
+        match = np.einsum("nkd,nd->nk", catalog.latent[item_ids], state.interests)
+        aff = match + self.quality_weight * catalog.quality[item_ids]
+        if self.popularity_weight:
+            aff += self.popularity_weight * catalog.popularity_z[item_ids]
+        if self.fatigue_weight:
+            topics = catalog.topic[item_ids]
+            aff -= self.fatigue_weight * np.take_along_axis(state.fatigue, topics, axis=1)
+        return aff
+
+    def num_uniforms(self, slate_size: int) -> int:
+        return 2 * slate_size + 2
+
+    def respond(
+        self,
+        population: Population,
+        state: UserState,
+        catalog: Catalog,
+        item_ids: np.ndarray,
+        affinities: np.ndarray,
+        clicks: np.ndarray,
+        session_full: np.ndarray,
+        uniforms: np.ndarray,
+    ) -> tuple[UserState, Response]:
+        n, k = item_ids.shape
+        uid = state.user_id
+        quality = catalog.quality[item_ids]
+        buy_logit = (
+            self.purchase_bias
+            + self.purchase_affinity * affinities
+            + self.purchase_quality * quality
+            - population.price_sensitivity[uid][:, None] * catalog.price_z[item_ids]
+        )
+        purchases = clicks & (uniforms[:, :k] < sigmoid(buy_logit))
+        exp_draw = -np.log1p(-uniforms[:, k : 2 * k])
+        dwell = np.minimum(
+            self.dwell_cap, self.dwell_minutes * np.exp(self.dwell_affinity * affinities) * exp_draw
+        )
+        dwell *= clicks
+
+        n_clicks = clicks.sum(axis=1)
+        happiness = (clicks * sigmoid(affinities + quality)).sum(axis=1) / np.maximum(n_clicks, 1)
+        satisfaction = (1.0 - self.satisfaction_rate) * state.satisfaction
+        satisfaction += self.satisfaction_rate * happiness
+        streak = np.where(n_clicks > 0, 0, state.no_click_streak + 1)
+
+        interests = state.interests
+        if self.interest_drift:
+            pulled = np.einsum("nk,nkd->nd", clicks.astype(np.float64), catalog.latent[item_ids])
+            step = np.minimum(self.interest_drift * n_clicks, 1.0)[:, None]
+            interests = interests + self.interest_drift * pulled - step * interests
+        fatigue = self.fatigue_decay * state.fatigue
+        if self.fatigue_weight:
+            t = fatigue.shape[1]
+            flat = (np.arange(n)[:, None] * t + catalog.topic[item_ids]).ravel()
+            fatigue += np.bincount(flat, weights=clicks.ravel(), minlength=n * t).reshape(n, t)
+
+        leave_logit = (
+            self.leave_bias
+            + self.leave_satisfaction * (0.5 - satisfaction)
+            + self.leave_streak * streak / population.patience[uid]
+        )
+        session_end = session_full | (uniforms[:, 2 * k] < sigmoid(leave_logit))
+        churn_p = sigmoid(self.churn_bias + self.churn_satisfaction * (0.5 - satisfaction))
+        churn = session_end & (uniforms[:, 2 * k + 1] < churn_p)
+        fatigue[session_end] = 0.0
+        streak = np.where(session_end, 0, streak)
+
+        new_state = UserState(
+            user_id=uid,
+            interests=interests,
+            fatigue=fatigue,
+            satisfaction=satisfaction,
+            no_click_streak=streak,
+        )
+        response = Response(
+            purchases=purchases,
+            dwell=dwell,
+            session_end=session_end,
+            churn=churn,
+            return_multiplier=np.exp(self.return_satisfaction * (satisfaction - 0.5)),
+        )
+        return new_state, response
+
+
+def deterministic_user_model(**overrides: float) -> DefaultUserModel:
+    """The ``"deterministic"`` preset: an easy user for learning-sanity checks.
+
+    Tastes are a deterministic, stationary function of the observable profile (no taste noise,
+    no drift, no fatigue, no hidden quality or popularity in the affinity, exact chronotype profiles),
+    and stronger (``interest_strength=3``), so a policy that reads the profile and the candidates'
+    features can learn the best slate. Clicks, purchases and session decisions stay random.
+    """
+    params: dict[str, float] = {
+        "interest_noise": 0.0,
+        "interest_drift": 0.0,
+        "fatigue_weight": 0.0,
+        "quality_weight": 0.0,
+        "popularity_weight": 0.0,
+        "hour_profile_concentration": math.inf,
+        "interest_strength": 3.0,
+    }
+    params.update(overrides)
+    return DefaultUserModel(**params)  # type: ignore[arg-type]

@@ -1,0 +1,219 @@
+"""The native vector env: ``N`` SlateRec users stepped together by the batched simulator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from slategym.config import SlateRecConfig
+from slategym.rng import seed_to_key
+from slategym.simulator import SimState, Simulator, StepOutcome
+
+_RESET_KEYS = ("user_id", "day", "hour")
+
+
+def _entropy_key() -> np.uint64:
+    return np.uint64(np.random.SeedSequence().generate_state(1, np.uint64)[0])
+
+
+class SlateRecVectorEnv(VectorEnv):
+    """``N`` independent SlateRec episodes advanced by one call of the batched dynamics per step.
+
+    Row ``i`` behaves exactly like a :class:`~slategym.env.SlateRecEnv` reset with seed ``seed + i``
+    (or ``seed[i]``): both run the same functions of :class:`~slategym.simulator.Simulator` on the
+    same per-row random stream, so this env equals a ``SyncVectorEnv`` of single envs observation for
+    observation (tested), while a step costs a handful of numpy calls over all rows.
+
+    Autoreset is ``NEXT_STEP``: after a row ends, its next ``step`` ignores the action, resets the row
+    (a new user on the same stream) and returns reward 0 with both flags False. ``info`` holds arrays
+    with a boolean ``_key`` mask per key, as Gymnasium's vector envs do: step keys are masked off on
+    rows that were reset, and reset keys (``user_id``, ``day``, ``hour``) are present on every row.
+
+    Create it with ``gym.make_vec("SlateRec-v0", num_envs=N, vectorization_mode="vector_entry_point",
+    **config)``.
+
+    Example:
+        >>> import gymnasium as gym
+        >>> import slategym
+        >>> envs = gym.make_vec("SlateRec-v0", num_envs=4, vectorization_mode="vector_entry_point")
+        >>> obs, info = envs.reset(seed=0)
+        >>> obs["candidates"].shape
+        (4, 50, 10)
+        >>> obs, rewards, terminated, truncated, info = envs.step(envs.action_space.sample())
+        >>> rewards.shape, info["clicks"].shape
+        ((4,), (4, 6))
+    """
+
+    metadata: dict[str, Any] = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+
+    def __init__(self, num_envs: int = 1, config: SlateRecConfig | None = None, **kwargs: Any):
+        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+            raise ValueError(f"num_envs={num_envs!r} is not allowed: expected an integer >= 1")
+        kwargs.pop("max_episode_steps", None)  # episodes end on churn or at the horizon
+        if config is None:
+            config = SlateRecConfig.from_kwargs(**kwargs)
+        elif kwargs:
+            config = config.replace(**kwargs)
+        self.config = config
+        self.num_envs = int(num_envs)
+        self.sim = Simulator(config)
+        self.single_observation_space = self.sim.observation_space
+        self.single_action_space = self.sim.action_space
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self._state: SimState | None = None
+        self._autoreset = np.zeros(self.num_envs, bool)
+
+    # -- seeding ----------------------------------------------------------------------------------
+    def _keys(self, seed: int | list[int | None] | None, rows: np.ndarray) -> np.ndarray:
+        if seed is None:
+            return np.array([_entropy_key() for _ in rows], np.uint64)
+        if isinstance(seed, (int, np.integer)):
+            return np.array([seed_to_key(int(seed) + int(i)) for i in rows], np.uint64)
+        seeds = list(seed)
+        if len(seeds) != self.num_envs:
+            raise ValueError(
+                f"seed has {len(seeds)} entries, expected num_envs={self.num_envs} (or an int)"
+            )
+        return np.array(
+            [_entropy_key() if seeds[i] is None else seed_to_key(seeds[i]) for i in rows],
+            np.uint64,
+        )
+
+    def reset(
+        self,
+        *,
+        seed: int | list[int | None] | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        options = dict(options or {})
+        mask = options.pop("reset_mask", None)
+        if mask is None or self._state is None:
+            rows = np.arange(self.num_envs)
+        else:
+            mask = np.asarray(mask)
+            if mask.shape != (self.num_envs,) or mask.dtype != bool:
+                raise ValueError(
+                    f"options['reset_mask'] must be a bool array of shape ({self.num_envs},), "
+                    f"got {mask.dtype} {mask.shape}"
+                )
+            rows = np.flatnonzero(mask)
+        if seed is not None or self._state is None:
+            keys = self._keys(seed, rows)
+            counters = np.zeros(rows.size, np.uint64)
+        else:
+            keys, counters = self._state.key[rows], self._state.counter[rows]
+        fresh = self.sim.reset(keys, counters)
+        if self._state is None or rows.size == self.num_envs:
+            self._state = fresh
+        else:
+            self._state.put(rows, fresh)
+        self._autoreset[rows] = False
+        info = self._reset_info(rows)
+        return self.sim.observe(self._state), info
+
+    # -- step -------------------------------------------------------------------------------------
+    def step(
+        self, actions: Any
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        if self._state is None:
+            raise RuntimeError("call reset() before step()")
+        slates = self.sim.validate_slates(actions, self.num_envs)
+        state = self._state
+        reset_rows = np.flatnonzero(self._autoreset)
+        n = self.num_envs
+        rewards = np.zeros(n)
+        terminated = np.zeros(n, bool)
+        truncated = np.zeros(n, bool)
+        if reset_rows.size == 0:
+            state, outcome = self.sim.step(state, slates)
+            step_rows = None
+        else:
+            step_rows = np.flatnonzero(~self._autoreset)
+            fresh = self.sim.reset(state.key[reset_rows], state.counter[reset_rows])
+            state = state.take(np.arange(n))  # a private copy to write into
+            state.put(reset_rows, fresh)
+            sub, outcome = self.sim.step(state.take(step_rows), slates[step_rows])
+            state.put(step_rows, sub)
+        self._state = state
+        rows = slice(None) if step_rows is None else step_rows
+        rewards[rows] = outcome.reward
+        terminated[rows] = outcome.terminated
+        truncated[rows] = outcome.truncated
+        self._autoreset = terminated | truncated
+        info = self._step_info(outcome, step_rows, reset_rows)
+        return self.sim.observe(state), rewards, terminated, truncated, info
+
+    # -- info -------------------------------------------------------------------------------------
+    def _reset_info(self, rows: np.ndarray) -> dict[str, Any]:
+        assert self._state is not None
+        n = self.num_envs
+        hours = (self._state.clock[rows] // 60.0).astype(np.int64)
+        values = {
+            "user_id": self._state.user.user_id[rows],
+            "day": hours // 24,
+            "hour": hours % 24,
+        }
+        info: dict[str, Any] = {}
+        for key, value in values.items():
+            full = np.zeros(n, np.int64)
+            full[rows] = value
+            mask = np.zeros(n, bool)
+            mask[rows] = True
+            info[key], info["_" + key] = full, mask
+        return info
+
+    def _step_info(
+        self, outcome: StepOutcome, step_rows: np.ndarray | None, reset_rows: np.ndarray
+    ) -> dict[str, Any]:
+        n = self.num_envs
+        values = {
+            "clicks": outcome.clicks,
+            "purchases": outcome.purchases,
+            "dwell": outcome.dwell,
+            "slate_item_ids": outcome.item_ids,
+            "day": outcome.day,
+            "hour": outcome.hour,
+            "session_index": outcome.session_index,
+            "session_step": outcome.session_step,
+            "n_duplicates": outcome.n_duplicates,
+            "session_ended": outcome.session_ended,
+            "churned": outcome.churned,
+            "user_id": outcome.user_id,
+            "satisfaction": outcome.satisfaction,
+        }
+        info: dict[str, Any] = {}
+        if step_rows is None:
+            everyone = np.ones(n, bool)
+            for key, value in values.items():
+                info[key], info["_" + key] = value.copy(), everyone.copy()
+            return info
+        for key, value in values.items():
+            full = np.zeros((n, *value.shape[1:]), value.dtype)
+            full[step_rows] = value
+            mask = np.zeros(n, bool)
+            mask[step_rows] = True
+            info[key], info["_" + key] = full, mask
+        reset = self._reset_info(reset_rows)
+        for key in _RESET_KEYS:
+            info[key][reset_rows] = reset[key][reset_rows]
+            info["_" + key] |= reset["_" + key]
+        return info
+
+    # -- hidden state -----------------------------------------------------------------------------
+    def oracle_affinities(self) -> np.ndarray:
+        """True affinities ``(N, C)`` of every row's candidates. Hidden state: oracles only."""
+        if self._state is None:
+            raise RuntimeError("call reset() before oracle_affinities()")
+        return self.sim.oracle_affinities(self._state)
+
+    @property
+    def state(self) -> SimState:
+        """The full simulator state, hidden parts included."""
+        if self._state is None:
+            raise RuntimeError("call reset() first")
+        return self._state
+
