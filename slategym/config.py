@@ -96,7 +96,9 @@ class SlateRecConfig:
         check_int("catalog_seed", self.catalog_seed, 0)
         check_int("population_seed", self.population_seed, 0)
         if not isinstance(self.strict_slates, bool):
-            raise ValueError(f"strict_slates={self.strict_slates!r} is not allowed: expected a bool")
+            raise ValueError(
+                f"strict_slates={self.strict_slates!r} is not allowed: expected a bool"
+            )
         for name in ("user_model_kwargs", "choice_model_kwargs"):
             if not isinstance(getattr(self, name), Mapping):
                 raise ValueError(f"{name}={getattr(self, name)!r} is not allowed: expected a dict")

@@ -145,8 +145,10 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         return obs, reset_info(self._state, 0)
 
     def _check_user_id(self, user_id: Any) -> int:
-        if isinstance(user_id, bool) or not isinstance(user_id, (int, np.integer)) or not (
-            0 <= user_id < self.config.num_users
+        if (
+            isinstance(user_id, bool)
+            or not isinstance(user_id, (int, np.integer))
+            or not (0 <= user_id < self.config.num_users)
         ):
             raise ValueError(
                 f"options['user_id']={user_id!r} is not allowed: expected an integer in "
@@ -186,7 +188,7 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             raise RuntimeError("call reset() first")
         return self._state
 
-    def render(self) -> str | None:
+    def render(self) -> str | None:  # type: ignore[override]  # "ansi" mode returns text
         if self.render_mode != "ansi" or self._state is None:
             return None
         s = self._state

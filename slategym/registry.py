@@ -95,7 +95,9 @@ def _build(
     try:
         model = table[spec](**dict(kwargs or {}))
     except TypeError as err:  # unknown keyword
-        raise ValueError(f"{kind}_kwargs={dict(kwargs or {})!r} rejected by {spec!r}: {err}") from err
+        raise ValueError(
+            f"{kind}_kwargs={dict(kwargs or {})!r} rejected by {spec!r}: {err}"
+        ) from err
     if not isinstance(model, base):
         raise ValueError(
             f"the factory registered as {kind}={spec!r} returned {type(model).__name__}, "
@@ -106,9 +108,9 @@ def _build(
 
 def make_choice_model(spec: Any, kwargs: Mapping[str, Any] | None = None) -> ChoiceModel:
     """A choice model from a registered name (with ``kwargs``) or an instance."""
-    return _build(_CHOICE, "choice_model", ChoiceModel, spec, kwargs)  # type: ignore[no-any-return]
+    return _build(_CHOICE, "choice_model", ChoiceModel, spec, kwargs)
 
 
 def make_user_model(spec: Any, kwargs: Mapping[str, Any] | None = None) -> UserModel:
     """A user model from a registered name (with ``kwargs``) or an instance."""
-    return _build(_USER, "user_model", UserModel, spec, kwargs)  # type: ignore[no-any-return]
+    return _build(_USER, "user_model", UserModel, spec, kwargs)

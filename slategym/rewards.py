@@ -16,7 +16,7 @@ The signals count only valid (non-duplicate) positions, since duplicates are nev
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from slategym.simulator import StepOutcome
 
 RewardFn = Callable[["StepOutcome"], np.ndarray]
-RewardSpec = Union[str, Mapping[str, float], RewardFn]
+RewardSpec = str | Mapping[str, float] | RewardFn
 
 SIGNALS: dict[str, Callable[[StepOutcome], np.ndarray]] = {
     "click": lambda o: o.clicks.sum(axis=1, dtype=np.float64),
@@ -54,7 +54,7 @@ class WeightedReward:
 def make_reward(spec: Any) -> RewardFn:
     """Turn a reward spec (see the module docstring) into a callable; bad specs raise ValueError."""
     if callable(spec):
-        return spec  # type: ignore[no-any-return]
+        return spec
     if isinstance(spec, str):
         if spec not in SIGNALS:
             raise ValueError(

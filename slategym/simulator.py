@@ -69,7 +69,9 @@ class SimState:
     def take(self, rows: np.ndarray) -> SimState:
         """The sub-state of ``rows`` (copies)."""
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        return SimState(**{k: (v.take(rows) if k == "user" else v[rows]) for k, v in values.items()})
+        return SimState(
+            **{k: (v.take(rows) if k == "user" else v[rows]) for k, v in values.items()}
+        )
 
     def put(self, rows: np.ndarray, sub: SimState) -> None:
         """Write ``sub`` into ``rows`` in place."""
@@ -161,7 +163,9 @@ class Simulator:
                 "candidate_ids": spaces.Box(0, top_id, (c.num_candidates,), np.int64),
                 "candidate_topics": spaces.Box(0, c.num_topics - 1, (c.num_candidates,), np.int64),
                 "history_ids": spaces.Box(-1, top_id, (c.history_length,), np.int64),
-                "history": spaces.Box(-b, b, (c.history_length, f + len(RESPONSE_COLUMNS)), np.float32),
+                "history": spaces.Box(
+                    -b, b, (c.history_length, f + len(RESPONSE_COLUMNS)), np.float32
+                ),
                 "time": spaces.Box(
                     np.zeros(3, np.float32),
                     np.array([c.days - 1, 23, c.max_session_steps - 1], np.float32),
@@ -296,7 +300,9 @@ class Simulator:
         truncated = ~churned & (clock >= self.horizon)
         done = churned | truncated
         next_day = np.minimum(minute_to_day_hour(clock)[0], c.days - 1)
-        history_ids, history_response = self._push_history(state, item_ids, clicks, purchases, dwell)
+        history_ids, history_response = self._push_history(
+            state, item_ids, clicks, purchases, dwell
+        )
         new_state = SimState(
             key=state.key,
             counter=state.counter + np.uint64(1),
@@ -350,9 +356,9 @@ class Simulator:
         length = self.config.history_length
         order = np.argsort(~clicks, axis=1, kind="stable")  # clicked positions first
         new_ids = np.take_along_axis(item_ids, order, axis=1)
-        new_resp = np.stack(
-            [purchases, np.minimum(dwell / DWELL_SCALE, 1.0)], axis=-1
-        ).astype(np.float32)
+        new_resp = np.stack([purchases, np.minimum(dwell / DWELL_SCALE, 1.0)], axis=-1).astype(
+            np.float32
+        )
         new_resp = np.take_along_axis(new_resp, order[:, :, None], axis=1)
         all_ids = np.concatenate([state.history_ids, new_ids], axis=1)  # (N, L + K)
         all_resp = np.concatenate([state.history_response, new_resp], axis=1)
@@ -366,6 +372,4 @@ class Simulator:
     # -- hidden state, for oracles and analysis ----------------------------------------------------
     def oracle_affinities(self, state: SimState) -> np.ndarray:
         """True affinities ``(N, C)`` of every candidate of the pending requests (hidden state)."""
-        return self.user_model.affinity(
-            self.population, state.user, self.catalog, state.candidates
-        )
+        return self.user_model.affinity(self.population, state.user, self.catalog, state.candidates)

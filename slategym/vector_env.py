@@ -50,7 +50,11 @@ class SlateRecVectorEnv(VectorEnv):
     metadata: dict[str, Any] = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
 
     def __init__(self, num_envs: int = 1, config: SlateRecConfig | None = None, **kwargs: Any):
-        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+        if (
+            isinstance(num_envs, bool)
+            or not isinstance(num_envs, (int, np.integer))
+            or num_envs < 1
+        ):
             raise ValueError(f"num_envs={num_envs!r} is not allowed: expected an integer >= 1")
         kwargs.pop("max_episode_steps", None)  # episodes end on churn or at the horizon
         if config is None:
@@ -216,4 +220,3 @@ class SlateRecVectorEnv(VectorEnv):
         if self._state is None:
             raise RuntimeError("call reset() first")
         return self._state
-

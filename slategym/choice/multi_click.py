@@ -86,7 +86,9 @@ class MultiClick(ChoiceModel):
         if self.mode == "independent":
             return alpha
         go_on = 1.0 - alpha + alpha * self.continue_prob
-        examined = np.cumprod(np.concatenate([np.ones_like(alpha[..., :1]), go_on[..., :-1]], -1), -1)
+        examined = np.cumprod(
+            np.concatenate([np.ones_like(alpha[..., :1]), go_on[..., :-1]], -1), -1
+        )
         return examined * alpha
 
     def probabilities(self, affinities: np.ndarray) -> np.ndarray:
@@ -103,5 +105,5 @@ class MultiClick(ChoiceModel):
             return attracted
         stop = attracted & (uniforms[..., k : 2 * k] >= self.continue_prob)  # click, then leave
         # Position k is examined when no earlier position stopped the scan.
-        stopped_before = np.cumsum(stop, axis=-1) - stop
+        stopped_before: np.ndarray = np.cumsum(stop, axis=-1) - stop
         return attracted & (stopped_before == 0)

@@ -187,7 +187,7 @@ class DefaultUserModel(UserModel):
         self, num_users: int, catalog: Catalog, rng: np.random.Generator
     ) -> Population:
         n = num_users
-        latent_dim = catalog.latent.shape[1]
+        latent_dim = int(catalog.latent.shape[1])
         profile = np.zeros((n, NUM_PROFILE_FEATURES), dtype=np.float32)
         age = rng.beta(2.0, 3.0, size=n)
         profile[:, 0] = age
@@ -217,7 +217,7 @@ class DefaultUserModel(UserModel):
         projection = rng.normal(size=(NUM_PROFILE_FEATURES, latent_dim)) / np.sqrt(
             NUM_PROFILE_FEATURES
         )
-        shared = rng.normal(size=latent_dim)
+        shared: np.ndarray = rng.normal(size=latent_dim)
         shared /= np.linalg.norm(shared)
         centred = profile - profile.mean(axis=0, keepdims=True)
         z = centred @ projection + self.shared_interest * shared

@@ -1,0 +1,1 @@
+"""Agents: random, greedy/popularity, oracle, PPO and the GFlowNet slate policies."""

@@ -1,0 +1,1 @@
+"""Entry points: the benchmark, the online recommendation loop, throughput measurements."""
