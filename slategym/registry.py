@@ -33,6 +33,10 @@ _USER: dict[str, Callable[..., UserModel]] = {
     "default": DefaultUserModel,
     "deterministic": deterministic_user_model,
 }
+BUILTIN_CHOICE_MODELS: tuple[str, ...] = tuple(_CHOICE)
+"""Names of the choice models shipped with slategym, in documentation order."""
+BUILTIN_USER_MODELS: tuple[str, ...] = tuple(_USER)
+"""Names of the user models shipped with slategym."""
 
 
 def _register(table: dict[str, Any], kind: str, name: str, factory: Any, overwrite: bool) -> None:
