@@ -25,7 +25,7 @@ def main(args: list[str] | None = None) -> dict[str, Any]:
     opts = parser.parse_args(args)
     envs = gym.make_vec("SlateRec-v0", opts.users, vectorization_mode="vector_entry_point",
                         days=opts.days)  # fmt: skip
-    c = envs.unwrapped.config
+    c = envs.unwrapped.config  # type: ignore[attr-defined]
     rng = np.random.default_rng(opts.seed)
     envs.reset(seed=opts.seed)
     slates = clicked = purchases = sessions = churned = 0

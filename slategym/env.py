@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -121,7 +121,7 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.render_mode = render_mode
         self.config = config
         self.sim = Simulator(config)
-        self.observation_space = self.sim.observation_space
+        self.observation_space = cast(gym.Space[dict[str, np.ndarray]], self.sim.observation_space)
         self.action_space = self.sim.action_space
         self._state: SimState | None = None
         self._last: StepOutcome | None = None
@@ -188,7 +188,7 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             raise RuntimeError("call reset() first")
         return self._state
 
-    def render(self) -> str | None:  # type: ignore[override]  # "ansi" mode returns text
+    def render(self) -> str | None:  # "ansi" mode returns text
         if self.render_mode != "ansi" or self._state is None:
             return None
         s = self._state
