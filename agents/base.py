@@ -40,6 +40,7 @@ class Agent(Protocol):
     """The protocol of every agent (see module docstring)."""
 
     name: str
+    learns: bool  # True if update() learns from feedback (PPO learns through its own fit())
 
     def act(self, observations: dict[str, np.ndarray], explore: bool = False) -> np.ndarray:
         """Slates ``(n, K)`` int64 of distinct candidate indices; ``explore`` for training."""

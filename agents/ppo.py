@@ -24,7 +24,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from agents.base import Feedback, check_observations, top_k
+from agents.base import REQUIRED_KEYS, Feedback, check_observations, top_k
 from slategym._validation import check_int
 
 PPO_DEFAULTS: dict[str, Any] = {
@@ -134,7 +134,7 @@ class PPOAgent:
     """
 
     name = "ppo"
-    learns = True
+    learns = False  # update() does not learn: PPO trains on its own rollouts in fit()
 
     def __init__(
         self,
@@ -166,7 +166,11 @@ class PPOAgent:
         self.model = PPO("MlpPolicy", self.vec_env, seed=seed, verbose=0, device="cpu", **params)
 
     def fit(self, steps: int, progress: Callable[[int], None] | None = None) -> list[dict[str, float]]:
-        """Train for ``steps`` environment steps (summed over the ``n_envs`` envs)."""
+        """Train for ``steps`` environment steps (summed over the ``n_envs`` envs).
+
+        Returns one dict per PPO update (one per rollout of ``n_steps * n_envs`` steps; SB3 rounds
+        ``steps`` up to whole rollouts): SB3's ``train/*`` values of that update.
+        """
         from stable_baselines3.common.callbacks import BaseCallback
 
         check_int("steps", steps, 1)
@@ -178,16 +182,19 @@ class PPOAgent:
                     progress(self.training_env.num_envs)
                 return True
 
-            def _on_rollout_end(self) -> None:
+            def _on_rollout_end(self) -> None:  # the values of the previous update, if any
                 values = self.logger.name_to_value
                 if values:
                     logs.append({k: float(v) for k, v in values.items()})
+
+            def _on_training_end(self) -> None:  # the last update is not followed by a rollout
+                self._on_rollout_end()
 
         self.model.learn(total_timesteps=steps, callback=_Progress(), reset_num_timesteps=False)
         return logs
 
     def act(self, observations: dict[str, np.ndarray], explore: bool = False) -> np.ndarray:
-        check_observations(observations, self.slate_size)
+        check_observations(observations, self.slate_size, (*REQUIRED_KEYS, "history_ids"))
         features = user_state_features(observations, self.days, self.max_steps)
         weights, _ = self.model.predict(features, deterministic=not explore)
         return weights_to_slates(weights, observations["candidates"], self.slate_size)

@@ -156,6 +156,7 @@ class SlateGFN:
 
     name = "slategfn"
     kind = ""
+    learns = True
 
     def __init__(
         self,

@@ -1,0 +1,48 @@
+"""The ``slategym`` command: ``slategym bench | online | throughput [options]``.
+
+Each subcommand is the ``main(argv)`` of an experiment module, so ``slategym bench --quick`` and
+``python -m experiments.benchmark --quick`` are the same run; ``slategym <command> --help`` lists the
+options.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+COMMANDS = {
+    "bench": ("experiments.benchmark", "train and compare the six agents (the main job)"),
+    "online": ("experiments.online_loop", "the online recommendation loop on the platform view"),
+    "throughput": ("experiments.throughput", "simulator speed: single, sync and native vector env"),
+}
+
+
+def usage() -> str:
+    lines = ["usage: slategym <command> [options]", "", "commands:"]
+    lines += [f"  {name:<11} {text}" for name, (_, text) in COMMANDS.items()]
+    lines.append("\n`slategym <command> --help` shows a command's options.")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(usage())
+        return 0
+    command, rest = args[0], args[1:]
+    if command not in COMMANDS:
+        print(f"unknown command {command!r}: expected one of {list(COMMANDS)}\n", file=sys.stderr)
+        print(usage(), file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[command][0])
+    try:
+        module.main(rest)
+    except ValueError as err:  # bad arguments: say what is wrong, no traceback
+        print(f"slategym {command}: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
