@@ -46,6 +46,13 @@ class OracleAgent:
         affinities = np.asarray(self._source.oracle_affinities())
         if affinities.ndim == 1:
             affinities = affinities[None]
+        expected = np.shape(observations["candidate_ids"])
+        if affinities.shape != expected:
+            raise ValueError(
+                f"observations hold {expected[0]} requests of {expected[1]} candidates but the bound "
+                f"source has {affinities.shape[0]} pending requests of {affinities.shape[1]}: "
+                "observations do not match the bound source's pending requests"
+            )
         state = getattr(self._source, "state", None)
         ids = getattr(state, "candidates", None)
         if ids is not None and ids.shape == observations["candidate_ids"].shape:

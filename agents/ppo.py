@@ -29,7 +29,8 @@ from slategym._validation import check_int
 
 PPO_DEFAULTS: dict[str, Any] = {
     # stable-baselines3 defaults (Raffin et al., 2021), except n_steps per env (8 envs x 256 = 2048
-    # transitions per update, SB3's default batch of experience) and a smaller network.
+    # transitions per update, SB3's default batch of experience). net_arch [64, 64] (separate
+    # policy and value networks) is SB3's MlpPolicy default, written out.
     "learning_rate": 3e-4,
     "n_steps": 256,
     "batch_size": 64,

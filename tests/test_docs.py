@@ -23,7 +23,7 @@ def _python_blocks(path: Path) -> list[str]:
     return re.findall(r"```python\n(.*?)```", path.read_text(), flags=re.S)
 
 
-@pytest.mark.parametrize("page", ["README.md", "docs/extending.md"])
+@pytest.mark.parametrize("page", ["README.md", "docs/extending.md", "docs/agents/README.md"])
 def test_code_examples_run(page: str, tmp_path: Path) -> None:
     blocks = _python_blocks(ROOT / page)
     assert blocks, f"{page} has no python example"

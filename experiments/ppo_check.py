@@ -1,0 +1,103 @@
+"""Does PPO learn on the default SlateRec-v0? Train it for a few seeds, evaluate against random.
+
+``python -m experiments.ppo_check [--steps 50000] [--seeds 0 1 2] [--eval-users 64]
+[--eval-steps 300] [--eval-seed 10000] [--threads 1]``
+
+For each seed, :class:`agents.ppo.PPOAgent` (defaults of :data:`agents.ppo.PPO_DEFAULTS`) trains for
+``--steps`` environment steps on ``gym.make("SlateRec-v0")`` defaults. Every agent is then evaluated
+with :func:`agents.training.run` (``learn=False``, ``explore=False``) on the same held-out cohort: a
+native vector env of ``--eval-users`` rows reset with ``--eval-seed``, stepped ``--eval-steps`` times.
+The figure is the slate CTR (share of served slates with a click). Alongside the trained PPO the
+script evaluates the untrained PPO of the same seed (its initial scoring direction), the random
+agent of the same seed and the oracle (an upper bound that reads hidden state).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from agents.base import Agent
+from agents.registry import make_agent
+from agents.training import make_vector_env, run
+from slategym.metrics import aggregate, slate_ctr
+
+
+@dataclass(frozen=True)
+class Options:
+    """Arguments of the check (defaults as on the command line)."""
+
+    steps: int = 50_000  # PPO training steps per seed (summed over its n_envs envs)
+    seeds: tuple[int, ...] = (0, 1, 2)  # one PPO (and one random agent) per seed
+    eval_users: int = 64  # rows of the evaluation vector env
+    eval_steps: int = 300  # vector-env steps of the evaluation
+    eval_seed: int = 10_000  # reset seed of the evaluation cohort (not used in training)
+    threads: int = 1  # torch intra-op threads
+
+
+def parse(argv: list[str] | None) -> Options:
+    d = Options()
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--steps", type=int, default=d.steps)
+    p.add_argument("--seeds", type=int, nargs="+", default=list(d.seeds))
+    p.add_argument("--eval-users", type=int, default=d.eval_users)
+    p.add_argument("--eval-steps", type=int, default=d.eval_steps)
+    p.add_argument("--eval-seed", type=int, default=d.eval_seed)
+    p.add_argument("--threads", type=int, default=d.threads)
+    a = p.parse_args(argv)
+    return Options(a.steps, tuple(a.seeds), a.eval_users, a.eval_steps, a.eval_seed, a.threads)
+
+
+def evaluate(agent: Agent, opts: Options) -> float:
+    """Slate CTR of ``agent`` on the held-out cohort (no learning, no exploration)."""
+    clicks: list[np.ndarray] = []
+
+    def on_step(info: dict[str, Any], served: np.ndarray) -> None:
+        clicks.append(info["clicks"][served])
+
+    envs = make_vector_env(opts.eval_users)
+    run(agent, envs, opts.eval_steps, opts.eval_seed, explore=False, learn=False, on_step=on_step)
+    return slate_ctr(np.concatenate(clicks))
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Train and evaluate; returns per-seed slate CTRs and their mean with a 95% t-interval."""
+    import torch
+
+    opts = parse(argv)
+    torch.set_num_threads(opts.threads)
+    source = make_vector_env(1)
+    rows: list[dict[str, float]] = []
+    for seed in opts.seeds:
+        start = time.perf_counter()
+        ppo = make_agent("ppo", source, seed=seed)
+        row = {"seed": float(seed), "ppo_untrained": evaluate(ppo, opts)}
+        ppo.fit(opts.steps)  # type: ignore[attr-defined]
+        seconds = time.perf_counter() - start
+        row["ppo"] = evaluate(ppo, opts)
+        row["random"] = evaluate(make_agent("random", source, seed=seed), opts)
+        row["oracle (upper bound)"] = evaluate(make_agent("oracle", source, seed=seed), opts)
+        row["train_seconds"] = seconds
+        rows.append(row)
+        print(
+            ", ".join(f"{k} {v:.4f}" if k != "seed" else f"seed {int(v)}" for k, v in row.items())
+        )
+    names = ("ppo", "ppo_untrained", "random", "oracle (upper bound)")
+    summary: dict[str, Any] = {"options": opts, "runs": rows}
+    for name in names:
+        values = [r[name] for r in rows]
+        if len(values) > 1:
+            agg = aggregate(values)
+            summary[name] = {"mean": agg.mean, "low": agg.low, "high": agg.high}
+            print(f"{name:>22}: {agg.mean:.4f}  (95% CI {agg.low:.4f} .. {agg.high:.4f})")
+        else:
+            summary[name] = {"mean": values[0]}
+    return summary
+
+
+if __name__ == "__main__":
+    main()
