@@ -1,0 +1,815 @@
+"""The online recommendation loop on the platform view: log a day, pre-train, then serve and learn.
+
+The prototype of the GFlowNet online-recommendation write-up, on slategym's platform view (every
+user on one global clock, served one hourly slot at a time):
+
+1. **Day 0, logging.** A uniform random policy serves every request of the first day; the
+   feedback (observation, slate, clicks, purchases, reward) is logged.
+2. **Offline pre-training.** A learning agent (SlateGFN_DB by default) is trained on that log:
+   ``--pretrain-epochs`` passes over the logged rows, shuffled and cut into minibatches of the
+   agent's ``batch_size`` (128 for the GFlowNets), one ``agent.update(Feedback)`` call per minibatch,
+   i.e. one gradient step each (the GFlowNets' ``"latest"`` replay buffer trains on exactly the
+   batch pushed). The pre-trained agent is checkpointed (``save``), and every learning arm starts
+   from that checkpoint (``load``), so the frozen and the online arm start identical.
+3. **Days 1+, deployment.** For each hourly slot: the users active in the slot ask for slates (as
+   often as their sessions go on inside the hour), the policy answers them (``act``, exploring as
+   configured), the platform returns the simulated feedback. Three arms, from the same platform
+   state at the end of day 0 (same users, same day-0 log):
+
+   * ``random``: the logging policy, kept for the whole timeline (the floor);
+   * ``frozen``: the pre-trained agent, never updated;
+   * ``online``: the pre-trained agent, updated every ``--update-every`` slots from the feedback of
+     those slots (``--online-epochs`` passes, minibatches as in pre-training).
+
+Reported per slot and per day, per arm and seed: active users, slates served, CTR (clicks per
+impression and share of slates with a click), purchase rate (purchases per slate and per click),
+intra-list diversity (cosine, on the items' latent vectors) and mean reward. Day 0 is the logging
+day, identical in every arm; comparisons use days 1+.
+
+Outputs in ``--out`` (default ``results/online``):
+
+* ``{arm}_seed{s}_slots.csv`` and ``{arm}_seed{s}_days.csv``: appended as each slot / day finishes,
+  so an interrupted run keeps what it had finished;
+* ``pretrained_{agent}_seed{s}.ckpt``: the pre-trained checkpoint of each seed;
+* ``summary.json``: per arm, the days-1+ metrics as mean over seeds and 95% Student-t interval
+  (:func:`slategym.metrics.aggregate_runs`), the per-day curves, and the paired differences
+  online - frozen, online - random, frozen - random per seed with their intervals;
+* with ``--plot``: ``online_ctr_per_slot.png``, ``online_ctr_per_day.png``,
+  ``online_active_users.png``.
+
+Run: ``python -m experiments.online_loop --plot`` (defaults: slategfn_db, 2000 users, 4 days,
+3 seeds); ``--quick`` for a tiny smoke run. See ``docs/online_loop.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import json
+import math
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from agents.base import Agent, Feedback
+from agents.registry import AGENT_NAMES, make_agent
+from slategym.config import SlateRecConfig
+from slategym.metrics import MetricsAccumulator, aggregate, aggregate_runs
+from slategym.platform import Platform
+from slategym.timeline import HOURS
+
+#: Agents the loop can run: they learn from ``update(Feedback)`` batches.
+LEARNING_AGENTS: tuple[str, ...] = ("greedy", "slategfn_db", "slategfn_tb")
+#: Why the other registered agents are refused.
+REFUSED_AGENTS: dict[str, str] = {
+    "random": "it learns nothing (it is already the 'random' arm of the loop)",
+    "oracle": "it reads the simulator's hidden state: an upper bound, not a recommender",
+    "ppo": "it trains through stable-baselines3's own env loop (fit), not from update(Feedback)",
+}
+#: Arms of the loop, in the order they run.
+ARMS: tuple[str, ...] = ("random", "frozen", "online")
+#: Metrics recorded per slot and per day (and aggregated in the summary).
+METRICS: tuple[str, ...] = (
+    "ctr",
+    "slate_ctr",
+    "purchases_per_slate",
+    "conversion_rate",
+    "ild",
+    "mean_reward",
+)
+COUNTS: tuple[str, ...] = ("slates", "impressions", "clicks", "purchases")
+SLOT_COLUMNS: tuple[str, ...] = (
+    "seed",
+    "arm",
+    "slot",
+    "day",
+    "hour",
+    "active_users",
+    "live_users",
+    *COUNTS,
+    *METRICS,
+    "updates",
+    "loss",
+)
+DAY_COLUMNS: tuple[str, ...] = (
+    "seed",
+    "arm",
+    "day",
+    "active_users",
+    "live_users",
+    *COUNTS,
+    *METRICS,
+    "updates",
+)
+#: Agent keyword arguments accepted per agent (``--agent-config KEY=VALUE``).
+_GREEDY_KEYS = ("prior_strength",)
+
+
+@dataclass(frozen=True)
+class Options:
+    """The validated options of a run (see ``--help`` for each)."""
+
+    agent: str = "slategfn_db"
+    users: int = 2000
+    days: int = 4
+    seeds: tuple[int, ...] = (0, 1, 2)
+    update_every: int = 1
+    pretrain_epochs: int = 5
+    online_epochs: int = 1
+    explore: bool = True
+    items: int = 1000
+    candidates: int = 50
+    slate_size: int = 6
+    agent_config: dict[str, Any] = field(default_factory=dict)
+    out: Path = Path("results/online")
+    plot: bool = False
+    smooth: int = 6
+    progress: bool = True
+    quick: bool = False
+    threads: int = 1
+
+
+#: Defaults of a normal run and of ``--quick`` (explicit options override both).
+DEFAULTS: dict[str, Any] = {
+    "users": 2000,
+    "days": 4,
+    "seeds": 3,
+    "pretrain_epochs": 5,
+    "items": 1000,
+    "candidates": 50,
+    "slate_size": 6,
+}
+QUICK: dict[str, Any] = {
+    "users": 60,
+    "days": 2,
+    "seeds": 2,
+    "pretrain_epochs": 1,
+    "items": 200,
+    "candidates": 20,
+    "slate_size": 4,
+}
+#: GFN settings of ``--quick``: small networks (explicit ``--agent-config`` overrides them).
+QUICK_GFN: dict[str, Any] = {"item_dim": 8, "state_dim": 8, "hidden": 16, "heads": 2,
+                             "feedforward": 16, "layers": 1, "batch_size": 64}  # fmt: skip
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad command line raises ValueError (so ``main`` can be tested)."""
+
+    def error(self, message: str) -> Any:
+        raise ValueError(f"{message} (see --help for the allowed options)")
+
+
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows ``(default: ...)`` only for options with a fixed default (presets are in the text)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, [], False):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line options (``None`` defaults are filled from DEFAULTS or QUICK)."""
+    p = _Parser(
+        prog="python -m experiments.online_loop",
+        description=(__doc__ or "").splitlines()[0],
+        formatter_class=_Help,
+    )
+    learners = ", ".join(LEARNING_AGENTS)
+    p.add_argument("--agent", default="slategfn_db", help=f"learning agent, one of: {learners}")
+    p.add_argument("--users", type=int, default=None,
+                   help=f"users in the population (default {DEFAULTS['users']}, quick {QUICK['users']})")
+    p.add_argument("--days", type=int, default=None,
+                   help=f"days of the timeline, >= 2; day 0 is the random logging day "
+                        f"(default {DEFAULTS['days']}, quick {QUICK['days']})")
+    p.add_argument("--seeds", type=int, default=None,
+                   help=f"number of seeds, run as 0..N-1 (default {DEFAULTS['seeds']}, quick "
+                        f"{QUICK['seeds']}); ignored with --seed-list")
+    p.add_argument("--seed-list", type=int, nargs="+", default=None, metavar="SEED",
+                   help="explicit seeds, e.g. --seed-list 3 7 (overrides --seeds)")
+    p.add_argument("--update-every", type=int, default=1,
+                   help="slots between two updates of the online arm (1 = every slot)")
+    p.add_argument("--pretrain-epochs", type=int, default=None,
+                   help=f"passes over the day-0 log in pre-training (default "
+                        f"{DEFAULTS['pretrain_epochs']}, quick {QUICK['pretrain_epochs']}); "
+                        "greedy counts the log once whatever the value")
+    p.add_argument("--online-epochs", type=int, default=1,
+                   help="passes over the new feedback at each online update (greedy: always 1)")
+    p.add_argument("--explore", action=argparse.BooleanOptionalAction, default=True,
+                   help="act with exploration (GFN: sample + epsilon-greedy; greedy: Thompson) in "
+                        "both learning arms; --no-explore acts greedily")
+    p.add_argument("--items", type=int, default=None,
+                   help=f"catalog size num_items (default {DEFAULTS['items']}, quick {QUICK['items']})")
+    p.add_argument("--candidates", type=int, default=None,
+                   help=f"num_candidates per request (default {DEFAULTS['candidates']}, quick "
+                        f"{QUICK['candidates']})")
+    p.add_argument("--slate-size", type=int, default=None,
+                   help=f"items per slate K (default {DEFAULTS['slate_size']}, quick "
+                        f"{QUICK['slate_size']})")
+    p.add_argument("--agent-config", action="append", default=[], metavar="KEY=VALUE",
+                   help="agent keyword argument (GFNConfig field for the GFlowNets, e.g. lr=3e-4; "
+                        "prior_strength for greedy); repeatable")
+    p.add_argument("--out", default="results/online", help="output folder")
+    p.add_argument("--plot", action="store_true", help="write the PNG figures into --out")
+    p.add_argument("--smooth", type=int, default=6,
+                   help="rolling window (slots) of the CTR-per-slot figure")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
+                   help="show a tqdm progress bar over slots")
+    p.add_argument("--quick", action="store_true",
+                   help="tiny run for tests: 60 users, 2 days, 2 seeds, small catalog and networks")
+    p.add_argument("--threads", type=int, default=1, help="torch threads")
+    return p  # fmt: skip
+
+
+def _bad(name: str, value: Any, allowed: str) -> ValueError:
+    return ValueError(f"{name}={value!r} is not allowed: expected {allowed}")
+
+
+def _positive(name: str, value: Any, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise _bad(name, value, f"an integer >= {minimum}")
+    return value
+
+
+def _literal(text: str) -> Any:
+    """``"3e-4"`` -> 3e-4, ``"true"`` -> True, ``"null"`` -> None, else the string itself."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _agent_kwargs(agent: str, pairs: Sequence[str], quick: bool) -> dict[str, Any]:
+    """Parse and validate ``--agent-config`` pairs for ``agent``."""
+    kwargs: dict[str, Any] = dict(QUICK_GFN) if quick and agent.startswith("slategfn") else {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise _bad("--agent-config", pair, "KEY=VALUE, e.g. lr=3e-4")
+        kwargs[key.strip().replace("-", "_")] = _literal(value.strip())
+    if agent == "greedy":
+        unknown = sorted(set(kwargs) - set(_GREEDY_KEYS))
+        if unknown:
+            raise _bad("--agent-config", unknown, f"keys among {list(_GREEDY_KEYS)} for greedy")
+        value = kwargs.get("prior_strength", 1.0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise _bad("--agent-config prior_strength", value, "a number > 0")
+        return kwargs
+    from agents.gfn import GFNConfig
+
+    known = {f.name for f in fields(GFNConfig)}
+    unknown = sorted(set(kwargs) - known)
+    if unknown:
+        raise _bad("--agent-config", unknown, f"GFNConfig fields among {sorted(known)}")
+    GFNConfig(**kwargs)  # raises ValueError naming the field
+    return kwargs
+
+
+def _check_out(path: Path) -> Path:
+    """Create ``path`` and check that a file can be written there."""
+    if path.exists() and not path.is_dir():
+        raise _bad("--out", str(path), "a folder (or a path where one can be created)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise _bad("--out", str(path), f"a writable folder ({exc.strerror})") from exc
+    return path
+
+
+def parse_options(argv: Sequence[str] | None = None) -> Options:
+    """Parse and validate the command line; raises ValueError before any work is done."""
+    ns = build_parser().parse_args(None if argv is None else list(argv))
+    preset = QUICK if ns.quick else DEFAULTS
+
+    def pick(name: str) -> Any:
+        value = getattr(ns, name)
+        return preset[name] if value is None else value
+
+    if ns.agent not in LEARNING_AGENTS:
+        why = REFUSED_AGENTS.get(ns.agent)
+        if why is not None:
+            raise _bad("--agent", ns.agent, f"one of {list(LEARNING_AGENTS)}: {ns.agent} is "
+                       f"refused because {why}")  # fmt: skip
+        raise _bad("--agent", ns.agent, f"one of {list(LEARNING_AGENTS)} (registered agents: "
+                   f"{list(AGENT_NAMES)})")  # fmt: skip
+    users = _positive("--users", pick("users"))
+    days = _positive("--days", pick("days"), 2)
+    if ns.seed_list is not None:
+        seeds = tuple(ns.seed_list)
+        for s in seeds:
+            _positive("--seed-list", s, 0)
+        if len(set(seeds)) != len(seeds):
+            raise _bad("--seed-list", list(seeds), "distinct seeds")
+    else:
+        seeds = tuple(range(_positive("--seeds", pick("seeds"))))
+    items = _positive("--items", pick("items"))
+    candidates = _positive("--candidates", pick("candidates"))
+    slate_size = _positive("--slate-size", pick("slate_size"))
+    if candidates > items:
+        raise _bad("--candidates", candidates, f"at most --items={items}")
+    if slate_size > candidates:
+        raise _bad("--slate-size", slate_size, f"at most --candidates={candidates}")
+    checked: dict[str, Any] = {
+        "update_every": _positive("--update-every", ns.update_every),
+        "pretrain_epochs": _positive("--pretrain-epochs", pick("pretrain_epochs"), 0),
+        "online_epochs": _positive("--online-epochs", ns.online_epochs),
+        "smooth": _positive("--smooth", ns.smooth),
+        "threads": _positive("--threads", ns.threads),
+        "agent_config": _agent_kwargs(ns.agent, ns.agent_config, ns.quick),
+    }
+    return Options(
+        agent=ns.agent,
+        users=users,
+        days=days,
+        seeds=seeds,
+        explore=bool(ns.explore),
+        items=items,
+        candidates=candidates,
+        slate_size=slate_size,
+        plot=bool(ns.plot),
+        progress=bool(ns.progress),
+        quick=bool(ns.quick),
+        out=_check_out(Path(ns.out)),  # last: the only check that touches the disk
+        **checked,
+    )
+
+
+# -- feedback -------------------------------------------------------------------------------------
+def concat_feedback(parts: Sequence[Feedback]) -> Feedback:
+    """One Feedback of all rows of ``parts`` (in order)."""
+    keys = parts[0].observations.keys()
+    return Feedback(
+        observations={k: np.concatenate([p.observations[k] for p in parts]) for k in keys},
+        slates=np.concatenate([p.slates for p in parts]),
+        clicks=np.concatenate([p.clicks for p in parts]),
+        purchases=np.concatenate([p.purchases for p in parts]),
+        rewards=np.concatenate([p.rewards for p in parts]),
+    )
+
+
+def _rows(fb: Feedback, idx: np.ndarray) -> Feedback:
+    return Feedback(
+        observations={k: v[idx] for k, v in fb.observations.items()},
+        slates=fb.slates[idx],
+        clicks=fb.clicks[idx],
+        purchases=fb.purchases[idx],
+        rewards=fb.rewards[idx],
+    )
+
+
+def train_on_log(
+    agent: Agent, parts: Sequence[Feedback], epochs: int, rng: np.random.Generator
+) -> list[float]:
+    """``epochs`` shuffled passes over the logged feedback, one ``update`` per minibatch.
+
+    The minibatch is the agent's ``config.batch_size`` (GFlowNets); the greedy agent, whose update
+    is a count, gets every row once in one call. Returns the loss of every update (if reported).
+    """
+    if not parts or epochs == 0:
+        return []
+    log = concat_feedback(parts)
+    config = getattr(agent, "config", None)
+    if config is None:  # count-based (greedy): once, whatever the epochs
+        agent.update(log)
+        return []
+    batch = int(config.batch_size)
+    losses: list[float] = []
+    for _ in range(epochs):
+        order = rng.permutation(log.size)
+        for lo in range(0, log.size, batch):
+            metrics = agent.update(_rows(log, order[lo : lo + batch]))
+            if "loss" in metrics:
+                losses.append(float(metrics["loss"]))
+    return losses
+
+
+# -- slots and days -------------------------------------------------------------------------------
+def serve_slot(
+    platform: Platform,
+    agent: Agent,
+    explore: bool,
+    accumulators: Sequence[MetricsAccumulator],
+    served: np.ndarray,
+) -> list[Feedback]:
+    """Serve every request of the current slot with ``agent``; returns the feedback, in order.
+
+    Every outcome goes into each accumulator; ``served (U,)`` is set True for the users served.
+    """
+    feedback: list[Feedback] = []
+    while (batch := platform.requests()) is not None:
+        slates = np.asarray(agent.act(batch.observations, explore=explore), np.int64)
+        outcome = platform.serve(slates)
+        served[batch.rows] = True
+        for acc in accumulators:
+            acc.add_step(outcome)
+        feedback.append(
+            Feedback(
+                observations=batch.observations,
+                slates=slates,
+                clicks=outcome.clicks,
+                purchases=outcome.purchases,
+                rewards=outcome.reward,
+            )
+        )
+    return feedback
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else repr(value)
+    return str(value)
+
+
+class _Writer:
+    """The per-slot and per-day CSV files of one arm and seed, appended as rows come."""
+
+    def __init__(self, out: Path, arm: str, seed: int) -> None:
+        self.paths = {
+            "slots": out / f"{arm}_seed{seed}_slots.csv",
+            "days": out / f"{arm}_seed{seed}_days.csv",
+        }
+        self.columns = {"slots": SLOT_COLUMNS, "days": DAY_COLUMNS}
+        for kind, path in self.paths.items():
+            with open(path, "w", newline="") as fh:
+                csv.writer(fh).writerow(self.columns[kind])
+
+    def write(self, kind: str, row: dict[str, Any]) -> None:
+        with open(self.paths[kind], "a", newline="") as fh:
+            csv.writer(fh).writerow([_fmt(row[c]) for c in self.columns[kind]])
+
+
+def _metrics_of(acc: MetricsAccumulator) -> dict[str, Any]:
+    result = acc.result()
+    out: dict[str, Any] = {k: int(result[k]) for k in COUNTS}
+    out.update({k: float(result[k]) for k in METRICS})
+    return out
+
+
+@dataclass
+class _Arm:
+    """One arm of one seed: its platform copy, policy, and what it has recorded."""
+
+    name: str
+    platform: Platform
+    agent: Agent
+    explore: bool
+    learn: bool
+    writer: _Writer
+    total: MetricsAccumulator  # days 1+
+    slots: list[dict[str, Any]] = field(default_factory=list)
+    days: list[dict[str, Any]] = field(default_factory=list)
+    pending: list[Feedback] = field(default_factory=list)
+
+
+class _SeedRun:
+    """Day 0, pre-training and days 1+ of every arm, for one seed."""
+
+    def __init__(self, opts: Options, seed: int, bar: Any) -> None:
+        self.opts, self.seed, self.bar = opts, seed, bar
+        config = SlateRecConfig(
+            num_users=opts.users,
+            days=opts.days,
+            num_items=opts.items,
+            num_candidates=opts.candidates,
+            slate_size=opts.slate_size,
+            catalog_seed=seed,
+            population_seed=seed,
+        )
+        self.platform = Platform(config)
+        # Row u draws from the stream of seed ``seed * users + u``: seeds never share a stream.
+        self.platform.reset(seed=seed * opts.users)
+        self.catalog = self.platform.sim.catalog
+        self.rng = np.random.default_rng([seed, 1])  # minibatch shuffling
+        self.log: list[Feedback] = []  # day-0 feedback of the random policy
+
+    def accumulator(self) -> MetricsAccumulator:
+        return MetricsAccumulator(self.catalog, num_days=self.opts.days)
+
+    def play_day(self, arms: Sequence[_Arm]) -> None:
+        """24 slots of ``arms[0]``'s platform and policy, recorded in every arm of ``arms``.
+
+        Several arms share day 0 (one platform, the random policy); later days have one arm each.
+        """
+        lead = arms[0]
+        plat, opts = lead.platform, self.opts
+        day_index = plat.day
+        day_acc = self.accumulator()
+        day_served = np.zeros(opts.users, bool)
+        day_live, day_updates = int((~plat.state.done).sum()), 0
+        names = "/".join(a.name for a in arms)
+        self.bar.set_postfix_str(f"seed {self.seed} {names} day {day_index}")
+        for _ in range(HOURS):
+            slot_acc = self.accumulator()
+            served = np.zeros(opts.users, bool)
+            live = int((~plat.state.done).sum())
+            accs = [slot_acc, day_acc] + ([lead.total] if day_index > 0 else [])
+            feedback = serve_slot(plat, lead.agent, lead.explore, accs, served)
+            day_served |= served
+            updates, losses = 0, []
+            if lead.learn:
+                lead.pending.extend(feedback)
+                deployed = plat.slot - HOURS + 1  # slots served since the start of day 1
+                if deployed % opts.update_every == 0 and lead.pending:
+                    before = getattr(lead.agent, "iteration", 0)
+                    losses = train_on_log(lead.agent, lead.pending, opts.online_epochs, self.rng)
+                    updates = max(1, int(getattr(lead.agent, "iteration", 0) - before))
+                    lead.pending = []
+            elif day_index == 0:
+                self.log.extend(feedback)
+            day_updates += updates
+            row = {
+                "seed": self.seed,
+                "slot": plat.slot,
+                "day": plat.day,
+                "hour": plat.hour,
+                "active_users": int(served.sum()),
+                "live_users": live,
+                **_metrics_of(slot_acc),
+                "updates": updates,
+                "loss": float(np.mean(losses)) if losses else float("nan"),
+            }
+            for arm in arms:
+                arm.slots.append({**row, "arm": arm.name})
+                arm.writer.write("slots", arm.slots[-1])
+            plat.next_slot()
+            self.bar.update(len(arms))
+        day_row = {
+            "seed": self.seed,
+            "day": day_index,
+            "active_users": int(day_served.sum()),
+            "live_users": day_live,
+            **_metrics_of(day_acc),
+            "updates": day_updates,
+        }
+        for arm in arms:
+            arm.days.append({**day_row, "arm": arm.name})
+            arm.writer.write("days", arm.days[-1])
+
+    def run(self) -> dict[str, Any]:
+        opts, seed = self.opts, self.seed
+        random_agent = make_agent("random", self.platform, seed=seed)
+        writers = {name: _Writer(opts.out, name, seed) for name in ARMS}
+        day0 = [
+            _Arm(name, self.platform, random_agent, False, False, writers[name], self.accumulator())
+            for name in ARMS
+        ]
+        # Day 0: the random logging policy, one platform, recorded as day 0 of every arm.
+        self.play_day(day0)
+
+        # Offline pre-training on the day-0 log; every learning arm starts from its checkpoint.
+        learner = make_agent(opts.agent, self.platform, seed=seed, **opts.agent_config)
+        start = time.perf_counter()
+        losses = train_on_log(learner, self.log, opts.pretrain_epochs, self.rng)
+        pretrain = {
+            "logged_slates": int(sum(p.size for p in self.log)),
+            "epochs": opts.pretrain_epochs,
+            "updates": int(getattr(learner, "iteration", 1)),
+            "loss_first": losses[0] if losses else float("nan"),
+            "loss_last": losses[-1] if losses else float("nan"),
+            "seconds": time.perf_counter() - start,
+        }
+        checkpoint = opts.out / f"pretrained_{opts.agent}_seed{seed}.ckpt"
+        learner.save(checkpoint)
+        self.log = []
+
+        out: dict[str, Any] = {"pretrain": pretrain, "arms": {}}
+        for name, old in zip(ARMS, day0):
+            # Every arm continues from the same platform state at the start of day 1.
+            plat = copy.deepcopy(self.platform)
+            if name == "random":
+                agent: Agent = copy.deepcopy(random_agent)
+                explore = False
+            else:
+                agent = make_agent(opts.agent, plat, seed=seed, **opts.agent_config)
+                agent.load(checkpoint)
+                explore = opts.explore
+            arm = _Arm(name, plat, agent, explore, name == "online", old.writer, old.total,
+                       old.slots, old.days)  # fmt: skip
+            start = time.perf_counter()
+            for _ in range(1, opts.days):
+                self.play_day([arm])
+            out["arms"][name] = {
+                "slots": arm.slots,
+                "days": arm.days,
+                "days_1_plus": {k: v for k, v in arm.total.result().items() if np.ndim(v) == 0},
+                "seconds": time.perf_counter() - start,
+            }
+        return out
+
+
+# -- summary --------------------------------------------------------------------------------------
+def _clean(value: Any) -> Any:
+    """JSON-safe: nan -> None, numpy -> Python, recursively."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _clean(value.tolist())
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(float(value)) else float(value)
+    return value
+
+
+def summarize(opts: Options, runs: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """Mean over seeds and 95% t-interval of every metric, per arm and paired between arms."""
+    seeds = list(runs)
+    keys = (*METRICS, *COUNTS)
+    arms: dict[str, Any] = {}
+    for arm in ARMS:
+        totals = [{k: runs[s]["arms"][arm]["days_1_plus"][k] for k in keys} for s in seeds]
+        agg = aggregate_runs(totals)
+        per_day = aggregate_runs(
+            [
+                {k: np.array([d[k] for d in runs[s]["arms"][arm]["days"]], float)
+                 for k in (*METRICS, "active_users", "slates")}
+                for s in seeds
+            ]
+        )  # fmt: skip
+        arms[arm] = {
+            "days_1_plus": {
+                k: {"mean": a.mean, "low": a.low, "high": a.high,
+                    "per_seed": [t[k] for t in totals]}
+                for k, a in agg.items()
+            },
+            "per_day": {
+                k: {"mean": a.mean, "low": a.low, "high": a.high} for k, a in per_day.items()
+            },
+        }  # fmt: skip
+    paired: dict[str, Any] = {}
+    for a, b in (("online", "frozen"), ("online", "random"), ("frozen", "random")):
+        diffs: dict[str, Any] = {}
+        for k in METRICS:
+            d = [runs[s]["arms"][a]["days_1_plus"][k] - runs[s]["arms"][b]["days_1_plus"][k]
+                 for s in seeds]  # fmt: skip
+            g = aggregate(d)
+            base = arms[b]["days_1_plus"][k]["mean"]
+            diffs[k] = {"mean": g.mean, "low": g.low, "high": g.high, "per_seed": d,
+                        "relative": g.mean / base if base else float("nan")}  # fmt: skip
+        paired[f"{a}_minus_{b}"] = diffs
+    options = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(opts).items()}
+    return _clean(
+        {
+            "options": options,
+            "compared_days": f"1..{opts.days - 1} (day 0 is the shared random logging day)",
+            "confidence": 0.95,
+            "seeds": seeds,
+            "arms": arms,
+            "paired": paired,
+            "pretrain": {str(s): runs[s]["pretrain"] for s in seeds},
+            "arm_seconds": {
+                arm: [runs[s]["arms"][arm]["seconds"] for s in seeds] for arm in ARMS
+            },
+        }
+    )
+
+
+# -- figures --------------------------------------------------------------------------------------
+COLOURS = {"random": "tab:gray", "frozen": "tab:blue", "online": "tab:orange"}
+
+
+def _rolling_ratio(num: np.ndarray, den: np.ndarray, window: int) -> np.ndarray:
+    """Trailing-window ``sum(num) / sum(den)`` (pooled over the window), nan without impressions."""
+    kernel = np.ones(window)
+    n = np.convolve(num, kernel)[: num.size]
+    d = np.convolve(den, kernel)[: den.size]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(d > 0, n / np.where(d > 0, d, 1), np.nan)
+
+
+def plot(opts: Options, runs: dict[int, dict[str, Any]], summary: dict[str, Any]) -> list[Path]:
+    """The three figures of the run, written into ``opts.out``; returns their paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    seeds = list(runs)
+    paths = []
+    label = f"{opts.agent}, {opts.users} users, {len(seeds)} seeds"
+
+    fig, ax = plt.subplots(figsize=(10, 4))
+    for arm in ARMS:
+        curves = []
+        for s in seeds:
+            rows = runs[s]["arms"][arm]["slots"]
+            clicks = np.array([r["clicks"] for r in rows], float)
+            imps = np.array([r["impressions"] for r in rows], float)
+            curves.append(_rolling_ratio(clicks, imps, opts.smooth))
+        agg = aggregate_runs([{"c": c} for c in curves], nan_policy="omit")["c"]
+        x = np.arange(len(curves[0])) / HOURS
+        ax.plot(x, agg.mean, color=COLOURS[arm], label=arm)
+        if len(seeds) > 1:
+            ax.fill_between(x, agg.low, agg.high, color=COLOURS[arm], alpha=0.2, lw=0)
+    ax.axvline(1.0, color="k", ls="--", lw=0.8)
+    ax.text(1.02, 0.98, "deployment (day 1)", transform=ax.get_xaxis_transform(), va="top")
+    ax.set(xlabel="day", ylabel=f"CTR (trailing {opts.smooth}-slot window)",
+           title=f"CTR per slot, mean over seeds and 95% CI ({label})")  # fmt: skip
+    ax.legend()
+    paths.append(opts.out / "online_ctr_per_slot.png")
+    fig.tight_layout()
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    days = np.arange(opts.days)
+    for i, arm in enumerate(ARMS):
+        d = summary["arms"][arm]["per_day"]["ctr"]
+        mean = np.array(d["mean"], float)
+        low = np.array([np.nan if v is None else v for v in d["low"]], float)
+        high = np.array([np.nan if v is None else v for v in d["high"]], float)
+        err = np.vstack([mean - low, high - mean]) if len(seeds) > 1 else None
+        ax.errorbar(days + (i - 1) * 0.08, mean, yerr=err, color=COLOURS[arm], marker="o",
+                    capsize=3, label=arm)  # fmt: skip
+    ax.set(xlabel="day (0 = random logging day)", ylabel="CTR (clicks / impression)",
+           title="CTR per day, mean and 95% CI over seeds", xticks=days)  # fmt: skip
+    ax.legend()
+    paths.append(opts.out / "online_ctr_per_day.png")
+    fig.tight_layout()
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(10, 4))
+    for arm in ARMS:
+        users = np.mean([[r["active_users"] for r in runs[s]["arms"][arm]["slots"]]
+                         for s in seeds], axis=0)  # fmt: skip
+        ax.plot(np.arange(users.size) / HOURS, users, color=COLOURS[arm], label=arm)
+    ax.axvline(1.0, color="k", ls="--", lw=0.8)
+    ax.set(xlabel="day", ylabel="users served in the slot",
+           title=f"Active users per slot, mean over seeds ({label})")  # fmt: skip
+    ax.legend()
+    paths.append(opts.out / "online_active_users.png")
+    fig.tight_layout()
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+    return paths
+
+
+# -- entry point ----------------------------------------------------------------------------------
+def run(opts: Options) -> dict[str, Any]:
+    """Run every seed, write the summary (and figures); returns the summary."""
+    torch.set_num_threads(opts.threads)
+    start = time.perf_counter()
+    runs: dict[int, dict[str, Any]] = {}
+    slots_per_seed = len(ARMS) * opts.days * HOURS
+    with tqdm(total=slots_per_seed * len(opts.seeds), unit="slot", disable=not opts.progress,
+              desc=f"online loop ({opts.agent})") as bar:  # fmt: skip
+        for seed in opts.seeds:
+            runs[seed] = _SeedRun(opts, seed, bar).run()
+    summary = summarize(opts, runs)
+    summary["runtime_seconds"] = time.perf_counter() - start
+    if opts.plot:
+        summary["figures"] = [str(p) for p in plot(opts, runs, summary)]
+    with open(opts.out / "summary.json", "w") as fh:
+        json.dump(summary, fh, indent=2, allow_nan=False)
+    _print_report(summary)
+    return summary
+
+
+def _print_report(summary: dict[str, Any]) -> None:
+    def ci(m: dict[str, Any], scale: float = 1.0) -> str:
+        if m["low"] is None:
+            return f"{m['mean'] * scale:.4f}"
+        half = (m["high"] - m["low"]) / 2 * scale
+        return f"{m['mean'] * scale:.4f} ± {half:.4f}"
+
+    print(f"days 1+ ({len(summary['seeds'])} seeds, mean ± 95% CI half-width):")
+    print(f"{'arm':>8} {'ctr':>18} {'slate_ctr':>18} {'purch/slate':>18} {'ild':>18}")
+    for arm, res in summary["arms"].items():
+        m = res["days_1_plus"]
+        print(f"{arm:>8} {ci(m['ctr']):>18} {ci(m['slate_ctr']):>18} "
+              f"{ci(m['purchases_per_slate']):>18} {ci(m['ild']):>18}")  # fmt: skip
+    for name, diffs in summary["paired"].items():
+        print(f"{name:>16}: ctr {ci(diffs['ctr'])}, slate_ctr {ci(diffs['slate_ctr'])}")
+    print("CTR per day:")
+    for arm, res in summary["arms"].items():
+        print(f"{arm:>8} " + " ".join(f"{v:.4f}" for v in res["per_day"]["ctr"]["mean"]))
+    print(f"runtime {summary['runtime_seconds']:.1f} s")
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Parse ``argv`` (validated before any work: ValueError on a bad option) and run the loop."""
+    return run(parse_options(argv))
+
+
+if __name__ == "__main__":
+    try:
+        options = parse_options()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    run(options)
