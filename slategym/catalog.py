@@ -37,8 +37,12 @@ with no loop over users.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 import numpy as np
+
+_CHUNK = 1 << 15
+"""Elements per pass in :meth:`Catalog.sample_candidates` (temporaries stay in cache)."""
 
 FEATURE_BOUND = 5.0
 """Observable item features are clipped to ``[-FEATURE_BOUND, FEATURE_BOUND]``."""
@@ -74,6 +78,27 @@ class Catalog:
         """Observable features per item (``F``)."""
         return int(self.features.shape[1])
 
+    @cached_property
+    def item_table(self) -> np.ndarray:
+        """``(total, D + 3)`` float64 rows ``[latent | quality | popularity_z | price_z]``.
+
+        The per-item numbers a user model reads, side by side, so that the items of a batch of
+        slates are gathered with one ``np.take`` (see :meth:`gather`) instead of one per attribute.
+        Built on first use; the values are copies of the attribute arrays, bit for bit.
+        """
+        d = self.latent.shape[1]
+        table = np.empty((self.total, d + 3))
+        table[:, :d] = self.latent
+        table[:, d] = self.quality
+        table[:, d + 1] = self.popularity_z
+        table[:, d + 2] = self.price_z
+        table.flags.writeable = False
+        return table
+
+    def gather(self, item_ids: np.ndarray) -> np.ndarray:
+        """Rows of :attr:`item_table` for ``item_ids (...)``, shape ``(..., D + 3)``."""
+        return self.item_table.take(item_ids, axis=0)
+
     def window_start(self, day: np.ndarray) -> np.ndarray:
         """First live item id on each ``day`` (``(N,)`` int64)."""
         return day.astype(np.int64) * self.new_items_per_day
@@ -83,12 +108,35 @@ class Catalog:
     ) -> np.ndarray:
         """Distinct candidate ids ``(N, C)`` for rows on ``day`` from ``uniforms (N, C + 1)``."""
         n = self.num_items
-        bounds = (np.arange(num_candidates + 1, dtype=np.int64) * n) // num_candidates
-        sizes = np.diff(bounds)  # (C,) >= 1 since C <= n
-        offsets = (uniforms[:, :num_candidates] * sizes).astype(np.int64)  # (N, C)
-        rotation = (uniforms[:, num_candidates] * n).astype(np.int64)  # (N,)
-        positions = (bounds[:-1] + offsets + rotation[:, None]) % n
-        return positions + self.window_start(day)[:, None]
+        c = num_candidates
+        starts, sizes = _strata(n, c)
+        rows = uniforms.shape[0]
+        rotation = (uniforms[:, c] * n).astype(np.int64)  # (N,)
+        positions = np.empty((rows, c), np.int64)
+        chunk = max(1, _CHUNK // c)  # rows per pass, so that the passes stay in cache
+        scaled = np.empty((min(chunk, rows), c))
+        wrap = np.empty((min(chunk, rows), c), bool)
+        for lo in range(0, rows, chunk):
+            hi = min(lo + chunk, rows)
+            p, f, w = positions[lo:hi], scaled[: hi - lo], wrap[: hi - lo]
+            np.multiply(uniforms[lo:hi, :c], sizes, out=f)
+            p[...] = f  # truncation toward zero of non-negative offsets, as astype(int64)
+            p += starts
+            p += rotation[lo:hi, None]  # < 2 n: wrap with one subtraction instead of a modulo
+            np.greater_equal(p, n, out=w)
+            np.subtract(p, n, out=p, where=w)
+        if self.new_items_per_day:
+            positions += self.window_start(day)[:, None]
+        return positions
+
+
+@lru_cache(maxsize=64)
+def _strata(n: int, num_candidates: int) -> tuple[np.ndarray, np.ndarray]:
+    """First index ``(C,)`` int64 and size ``(C,)`` float64 (exact, >= 1) of each stratum."""
+    bounds = (np.arange(num_candidates + 1, dtype=np.int64) * n) // num_candidates
+    starts, sizes = bounds[:-1], np.diff(bounds).astype(np.float64)
+    starts.flags.writeable = sizes.flags.writeable = False
+    return starts, sizes
 
 
 def generate_catalog(

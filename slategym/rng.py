@@ -29,11 +29,27 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S11 = (np.uint64(s) for s in (30, 27, 31, 11))
 BLOCK = 1 << 16
 _INV53 = 1.0 / (1 << 53)
+_BLOCK_PHI = np.uint64((BLOCK * 0x9E3779B97F4A7C15) % (1 << 64))
+"""``BLOCK * phi`` modulo ``2**64``: the distance between two blocks of a stream."""
+_CHUNK = 1 << 15
+"""Elements (256 KiB of uint64) per pass in :func:`uniforms`."""
 
 
 def seed_to_key(seed: int) -> np.uint64:
     """The 64-bit key of a row seeded with ``seed`` (via ``np.random.SeedSequence``)."""
     return np.uint64(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0])
+
+
+_STEPS: dict[int, np.ndarray] = {}
+
+
+def _steps(n: int) -> np.ndarray:
+    """``arange(n) * phi`` as uint64 (cached per ``n``)."""
+    if n not in _STEPS:
+        with np.errstate(over="ignore"):
+            _STEPS[n] = np.arange(n, dtype=np.uint64) * _PHI
+        _STEPS[n].flags.writeable = False
+    return _STEPS[n]
 
 
 def uniforms(keys: np.ndarray, counters: np.ndarray, n: int) -> np.ndarray:
@@ -46,12 +62,29 @@ def uniforms(keys: np.ndarray, counters: np.ndarray, n: int) -> np.ndarray:
     """
     if n > BLOCK:
         raise ValueError(f"n={n} uniforms per block is not allowed: expected at most {BLOCK}")
-    with np.errstate(over="ignore"):
-        base = keys + counters * np.uint64(BLOCK) * _PHI  # (N,) wraps modulo 2**64
-        z = base[:, None] + np.arange(n, dtype=np.uint64) * _PHI  # (N, n)
-        z ^= z >> _S30
-        z *= _M1
-        z ^= z >> _S27
-        z *= _M2
-        z ^= z >> _S31
-    return (z >> _S11).astype(np.float64) * _INV53
+    rows = keys.shape[0]
+    out = np.empty((rows, n), np.float64)
+    steps = _steps(n)
+    chunk = max(1, _CHUNK // max(n, 1))  # rows per pass, so that the passes stay in cache
+    # Array arithmetic on uint64 wraps modulo 2**64 silently (only numpy scalars warn), so no
+    # np.errstate is needed here: entering one costs more than the whole call for a single row.
+    base = np.asarray(keys, np.uint64) + np.asarray(counters, np.uint64) * _BLOCK_PHI  # (N,)
+    z = np.empty((min(chunk, rows), n), np.uint64)
+    tmp = np.empty_like(z)
+    for lo in range(0, rows, chunk):
+        hi = min(lo + chunk, rows)
+        zc, tc = z[: hi - lo], tmp[: hi - lo]
+        np.add(base[lo:hi, None], steps, out=zc)  # (rows, n)
+        np.right_shift(zc, _S30, out=tc)
+        zc ^= tc
+        zc *= _M1
+        np.right_shift(zc, _S27, out=tc)
+        zc ^= tc
+        zc *= _M2
+        np.right_shift(zc, _S31, out=tc)
+        zc ^= tc
+        zc >>= _S11
+        o = out[lo:hi]
+        o[...] = zc  # exact: < 2**53
+        o *= _INV53
+    return out

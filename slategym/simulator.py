@@ -20,13 +20,13 @@ and a reset reads ``[user id: 1 | first session: 1 | candidates: C + 1]``.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium import spaces
 
+from slategym._arrays import take_rows
 from slategym.catalog import FEATURE_BOUND, Catalog, generate_catalog
 from slategym.config import SlateRecConfig
 from slategym.registry import make_choice_model, make_user_model
@@ -61,6 +61,12 @@ class SimState:
     history_response: np.ndarray  # (N, L, 2) float32 (purchased, dwell / DWELL_SCALE)
     done: np.ndarray  # (N,) bool: churned or past the horizon, no pending request
 
+    ARRAY_FIELDS: ClassVar[tuple[str, ...]] = (
+        "key", "counter", "clock", "session_index", "session_step", "candidates", "history_ids",
+        "history_response", "done",
+    )  # fmt: skip
+    """Every field but ``user`` (a :class:`UserState`)."""
+
     @property
     def num_rows(self) -> int:
         """``N``."""
@@ -68,18 +74,15 @@ class SimState:
 
     def take(self, rows: np.ndarray) -> SimState:
         """The sub-state of ``rows`` (copies)."""
-        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         return SimState(
-            **{k: (v.take(rows) if k == "user" else v[rows]) for k, v in values.items()}
+            user=self.user.take(rows), **{k: getattr(self, k)[rows] for k in self.ARRAY_FIELDS}
         )
 
     def put(self, rows: np.ndarray, sub: SimState) -> None:
         """Write ``sub`` into ``rows`` in place."""
-        for f in dataclasses.fields(self):
-            if f.name == "user":
-                self.user.put(rows, sub.user)
-            else:
-                getattr(self, f.name)[rows] = getattr(sub, f.name)
+        self.user.put(rows, sub.user)
+        for k in self.ARRAY_FIELDS:
+            getattr(self, k)[rows] = getattr(sub, k)
 
 
 @dataclass(frozen=True)
@@ -109,10 +112,26 @@ class StepOutcome:
 
 def duplicate_mask(slates: np.ndarray) -> np.ndarray:
     """``(N, K)`` bool, True where a slate index repeats one at an earlier position."""
-    k = slates.shape[1]
-    same = slates[:, :, None] == slates[:, None, :]  # (N, K, K)
-    earlier = np.tri(k, k, -1, dtype=bool)  # [i, j] True for j < i
-    return np.any(same & earlier, axis=2)
+    n, k = slates.shape
+    if n >= 64 and k > 2:  # compare each pair once, one shift at a time (no (N, K, K) array)
+        if not any(np.any(slates[:, d:] == slates[:, :-d]) for d in range(1, k)):
+            return np.zeros((n, k), bool)
+    else:
+        same = slates[:, :, None] == slates[:, None, :]  # (N, K, K)
+        if np.count_nonzero(same) == n * k:  # only the diagonal: no duplicates (the usual case)
+            return np.zeros((n, k), bool)
+    same = slates[:, :, None] == slates[:, None, :]
+    return np.any(same & _earlier(k), axis=2)
+
+
+_EARLIER: dict[int, np.ndarray] = {}
+
+
+def _earlier(k: int) -> np.ndarray:
+    """``(K, K)`` bool, ``[i, j]`` True for ``j < i`` (cached)."""
+    if k not in _EARLIER:
+        _EARLIER[k] = np.tri(k, k, -1, dtype=bool)
+    return _EARLIER[k]
 
 
 class Simulator:
@@ -146,6 +165,11 @@ class Simulator:
         self._u_next = self._u_user.stop
         self.step_uniforms = self._u_next + 1
         self.reset_uniforms = 2 + nc + 1
+        features = self.catalog.features
+        self._history_features = np.zeros(
+            (features.shape[0], features.shape[1] + len(RESPONSE_COLUMNS)), np.float32
+        )
+        self._history_features[:, : features.shape[1]] = features
         self.observation_space = self._observation_space()
         self.action_space = spaces.MultiDiscrete(np.full(k, nc, dtype=np.int64))
 
@@ -186,10 +210,10 @@ class Simulator:
         if user_ids is None:
             user_ids = np.minimum((u[:, 0] * c.num_users).astype(np.int64), c.num_users - 1)
         pop = self.population
-        rate = pop.activity[user_ids]
+        rate = pop.activity.take(user_ids)
         first = arrival_after(
             np.zeros(n),
-            pop.hour_profile[user_ids],
+            pop.hour_profile.take(user_ids, axis=0),
             rate,
             truncated_exponential(u[:, 1], c.days * rate),
         )
@@ -219,15 +243,15 @@ class Simulator:
         time[:, 1] = hour
         time[:, 2] = np.minimum(state.session_step, c.max_session_steps - 1)
         f = cat.num_features
-        history = np.empty((n, c.history_length, f + len(RESPONSE_COLUMNS)), np.float32)
-        # -1 (empty slot) indexes the zero padding row at the end of the feature table.
-        history[:, :, :f] = cat.features[state.history_ids]
+        # -1 (empty slot) takes the zero padding row at the end of the feature table; the padded
+        # table has two more zero columns, overwritten with the responses.
+        history = self._history_features.take(state.history_ids, axis=0)  # (N, L, F + 2)
         history[:, :, f:] = state.history_response
         return {
-            "user": self.population.profile[state.user.user_id],
-            "candidates": cat.features[state.candidates],
+            "user": self.population.profile.take(state.user.user_id, axis=0),
+            "candidates": cat.features.take(state.candidates, axis=0),
             "candidate_ids": state.candidates.copy(),
-            "candidate_topics": cat.topic[state.candidates],
+            "candidate_topics": cat.topic.take(state.candidates),
             "history_ids": state.history_ids.copy(),
             "history": history,
             "time": time,
@@ -250,7 +274,8 @@ class Simulator:
                 f"[0, {c.num_candidates - 1}]"
             )
         arr = arr.astype(np.int64, copy=False)
-        if arr.size and (arr.min() < 0 or arr.max() >= c.num_candidates):
+        # One comparison: a negative index viewed as uint64 is huge, so it fails it too.
+        if np.logical_or.reduce(arr.view(np.uint64) >= c.num_candidates, axis=None):
             bad = arr[(arr < 0) | (arr >= c.num_candidates)]
             raise ValueError(
                 f"slate holds index {int(bad[0])} out of range: expected candidate indices in "
@@ -264,9 +289,9 @@ class Simulator:
         c, cat, pop = self.config, self.catalog, self.population
         n, k = slates.shape
         u = uniforms(state.key, state.counter, self.step_uniforms)
-        item_ids = np.take_along_axis(state.candidates, slates, axis=1)
+        item_ids = take_rows(state.candidates, slates)
         dup = duplicate_mask(slates)
-        n_dup = dup.sum(axis=1)
+        n_dup = np.add.reduce(dup, axis=1)
         if c.strict_slates and n_dup.any():
             row = int(np.flatnonzero(n_dup)[0])
             raise ValueError(
@@ -284,21 +309,19 @@ class Simulator:
         dwell = np.where(clicks, resp.dwell, 0.0)
 
         day, hour = minute_to_day_hour(state.clock)
-        after = state.clock + c.step_minutes + dwell.sum(axis=1)
+        clock = state.clock + c.step_minutes + np.add.reduce(dwell, axis=1)
         ended = resp.session_end
         churned = ended & resp.churn
         returning = np.flatnonzero(ended & ~churned)
-        clock = after.copy()
         if returning.size:
-            uid = user.user_id[returning]
+            uid = user.user_id.take(returning)
             clock[returning] = arrival_after(
-                after[returning] + c.min_return_gap_minutes,
-                pop.hour_profile[uid],
-                pop.activity[uid] * resp.return_multiplier[returning],
+                clock.take(returning) + c.min_return_gap_minutes,
+                pop.hour_profile.take(uid, axis=0),
+                pop.activity.take(uid) * resp.return_multiplier.take(returning),
                 -np.log1p(-u[returning, self._u_next]),
             )
         truncated = ~churned & (clock >= self.horizon)
-        done = churned | truncated
         next_day = np.minimum(minute_to_day_hour(clock)[0], c.days - 1)
         history_ids, history_response = self._push_history(
             state, item_ids, clicks, purchases, dwell
@@ -313,7 +336,7 @@ class Simulator:
             candidates=cat.sample_candidates(next_day, u[:, self._u_cand], c.num_candidates),
             history_ids=history_ids,
             history_response=history_response,
-            done=done,
+            done=churned | truncated,
         )
         outcome = StepOutcome(
             item_ids=item_ids,
@@ -339,7 +362,8 @@ class Simulator:
         reward = np.asarray(self.reward_fn(outcome), dtype=np.float64)
         if reward.shape != (n,):
             raise ValueError(f"reward function returned shape {reward.shape}, expected ({n},)")
-        return new_state, dataclasses.replace(outcome, reward=reward)
+        outcome.reward[:] = reward  # the reward function saw zeros, as it always has
+        return new_state, outcome
 
     def _push_history(
         self,
@@ -349,25 +373,28 @@ class Simulator:
         purchases: np.ndarray,
         dwell: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Append each row's clicked items (slate order) to its history, keeping the last ``L``."""
-        n_clicks = clicks.sum(axis=1)
+        """Append each row's clicked items (slate order) to its history, keeping the last ``L``.
+
+        Fresh arrays: the history is shifted left by the row's number of clicks, then the clicks
+        are written into the freed columns at the end (the newest ``L`` entries survive).
+        """
+        n_clicks = np.add.reduce(clicks, axis=1)
         if not n_clicks.any():
-            return state.history_ids, state.history_response
+            return state.history_ids.copy(), state.history_response.copy()
         length = self.config.history_length
-        order = np.argsort(~clicks, axis=1, kind="stable")  # clicked positions first
-        new_ids = np.take_along_axis(item_ids, order, axis=1)
-        new_resp = np.stack([purchases, np.minimum(dwell / DWELL_SCALE, 1.0)], axis=-1).astype(
-            np.float32
-        )
-        new_resp = np.take_along_axis(new_resp, order[:, :, None], axis=1)
-        all_ids = np.concatenate([state.history_ids, new_ids], axis=1)  # (N, L + K)
-        all_resp = np.concatenate([state.history_response, new_resp], axis=1)
-        # [history | clicked | not clicked]: the newest L valid entries start at n_clicks.
-        cols = n_clicks[:, None] + np.arange(length)
-        return (
-            np.take_along_axis(all_ids, cols, axis=1),
-            np.take_along_axis(all_resp, cols[:, :, None], axis=1),
-        )
+        shift = np.minimum(n_clicks[:, None] + np.arange(length), length - 1)  # (N, L)
+        ids = take_rows(state.history_ids, shift)
+        resp = take_rows(state.history_response, shift)
+        rows, pos = np.nonzero(clicks)  # row-major: each row's clicks in slate order
+        rank = np.arange(rows.size) - np.searchsorted(rows, rows)  # j-th click of its row
+        dest = rank + (length - n_clicks[rows])  # column in the new history; < 0 falls out
+        if dest.min() < 0:
+            keep = dest >= 0
+            rows, pos, dest = rows[keep], pos[keep], dest[keep]
+        ids[rows, dest] = item_ids[rows, pos]
+        resp[rows, dest, 0] = purchases[rows, pos]
+        resp[rows, dest, 1] = np.minimum(dwell[rows, pos] / DWELL_SCALE, 1.0)
+        return ids, resp
 
     # -- hidden state, for oracles and analysis ----------------------------------------------------
     def oracle_affinities(self, state: SimState) -> np.ndarray:

@@ -51,6 +51,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from slategym._arrays import take_rows
+
 MINUTES_PER_HOUR = 60.0
 MINUTES_PER_DAY = 1440.0
 HOURS = 24
@@ -82,7 +84,8 @@ def chronotype_profiles() -> np.ndarray:
 def minute_to_day_hour(minutes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(day, hour_of_day)`` int64 arrays of minutes since the start of the timeline."""
     hours_total = np.floor(np.asarray(minutes) / MINUTES_PER_HOUR).astype(np.int64)
-    return hours_total // HOURS, hours_total % HOURS
+    day, hour = np.divmod(hours_total, HOURS)
+    return day, hour
 
 
 def arrival_after(
@@ -99,25 +102,28 @@ def arrival_after(
     Returns:
         ``(n,)`` float64 minutes.
     """
-    n = start.shape[0]
     whole_days = np.floor(exp_draw / daily_rate)
     rest = exp_draw - whole_days * daily_rate  # in [0, daily_rate)
     hour_abs = np.floor(start / MINUTES_PER_HOUR)
     frac = start / MINUTES_PER_HOUR - hour_abs  # position inside the current hour
     h0 = hour_abs.astype(np.int64) % HOURS
     # Segments over the next 24 hours: rest of the current hour, 23 whole hours, the start of h0 again.
-    seg = np.ones((n, HOURS + 1))
-    seg[:, 0] = 1.0 - frac
-    seg[:, HOURS] = frac
-    hour_idx = (h0[:, None] + np.arange(HOURS + 1)) % HOURS
-    rate = np.take_along_axis(profile, hour_idx, axis=1) * daily_rate[:, None]  # per hour
-    cum = np.cumsum(seg * rate, axis=1)
-    j = np.minimum(np.count_nonzero(cum <= rest[:, None], axis=1), HOURS)
-    before = np.where(j > 0, np.take_along_axis(cum, np.maximum(j - 1, 0)[:, None], 1)[:, 0], 0.0)
-    seg_rate = np.take_along_axis(rate, j[:, None], axis=1)[:, 0]
-    within = np.clip((rest - before) / seg_rate, 0.0, None)  # hours into segment j
+    hour_idx = _NEXT_HOURS.take(h0, axis=0)  # (n, 25): h0, h0 + 1, ..., h0 (mod 24)
+    rate = take_rows(profile, hour_idx)
+    rate *= daily_rate[:, None]  # per hour
+    seg_rate = rate.copy()  # rate times the segment's length in hours (1 but at both ends)
+    seg_rate[:, 0] *= 1.0 - frac
+    seg_rate[:, HOURS] *= frac
+    cum = np.cumsum(seg_rate, axis=1)
+    j = np.minimum(np.add.reduce(cum <= rest[:, None], axis=1), HOURS)
+    jm1 = np.maximum(j - 1, 0)[:, None]
+    before = np.where(j > 0, take_rows(cum, jm1)[:, 0], 0.0)
+    within = np.clip((rest - before) / take_rows(rate, j[:, None])[:, 0], 0.0, None)
     seg_start = np.where(j > 0, (1.0 - frac) + (j - 1), 0.0)  # hours from start to segment j
     return start + whole_days * MINUTES_PER_DAY + (seg_start + within) * MINUTES_PER_HOUR
+
+
+_NEXT_HOURS = (np.arange(HOURS)[:, None] + np.arange(HOURS + 1)) % HOURS  # (24, 25)
 
 
 def truncated_exponential(uniform: np.ndarray, upper: np.ndarray) -> np.ndarray:

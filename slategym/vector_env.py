@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -11,8 +12,27 @@ from gymnasium.vector.utils import batch_space
 from slategym.config import SlateRecConfig
 from slategym.rng import seed_to_key
 from slategym.simulator import SimState, Simulator, StepOutcome
+from slategym.users.base import UserState
 
 _RESET_KEYS = ("user_id", "day", "hour")
+
+
+def _unshared(new: SimState, old: SimState) -> SimState:
+    """``new`` with private copies of the arrays it shares with ``old`` (e.g. the keys, or the
+    interests of a user model without drift), so that writing rows into it leaves ``old`` intact."""
+    changes: dict[str, Any] = {}
+    for name in SimState.ARRAY_FIELDS:
+        a = getattr(new, name)
+        if np.may_share_memory(a, getattr(old, name)):
+            changes[name] = a.copy()
+    user_changes: dict[str, Any] = {}
+    for name in UserState.FIELDS:
+        a = getattr(new.user, name)
+        if np.may_share_memory(a, getattr(old.user, name)):
+            user_changes[name] = a.copy()
+    if user_changes:
+        changes["user"] = dataclasses.replace(new.user, **user_changes)
+    return dataclasses.replace(new, **changes) if changes else new
 
 
 def _entropy_key() -> np.uint64:
@@ -126,29 +146,33 @@ class SlateRecVectorEnv(VectorEnv):
         if self._state is None:
             raise RuntimeError("call reset() before step()")
         slates = self.sim.validate_slates(actions, self.num_envs)
-        state = self._state
+        old = self._state
         reset_rows = np.flatnonzero(self._autoreset)
-        n = self.num_envs
-        rewards = np.zeros(n)
-        terminated = np.zeros(n, bool)
-        truncated = np.zeros(n, bool)
-        if reset_rows.size == 0:
-            state, outcome = self.sim.step(state, slates)
-            step_rows = None
-        else:
-            step_rows = np.flatnonzero(~self._autoreset)
-            fresh = self.sim.reset(state.key[reset_rows], state.counter[reset_rows])
-            state = state.take(np.arange(n))  # a private copy to write into
+        if reset_rows.size:
+            # Rows due for an autoreset ignore their action. Every row goes through the batched
+            # step (cheaper than splitting the state), then the reset rows are overwritten with a
+            # fresh episode drawn from their stream exactly where it stood before this step.
+            slates = slates.copy()
+            slates[reset_rows] = np.arange(slates.shape[1])  # a valid slate (strict_slates)
+        state, outcome = self.sim.step(old, slates)
+        rewards = outcome.reward.copy()
+        terminated = outcome.terminated.copy()
+        truncated = outcome.truncated.copy()
+        info = self._step_info(outcome, reset_rows)
+        if reset_rows.size:
+            fresh = self.sim.reset(old.key.take(reset_rows), old.counter.take(reset_rows))
+            state = _unshared(state, old)
             state.put(reset_rows, fresh)
-            sub, outcome = self.sim.step(state.take(step_rows), slates[step_rows])
-            state.put(step_rows, sub)
+            rewards[reset_rows] = 0.0
+            terminated[reset_rows] = False
+            truncated[reset_rows] = False
         self._state = state
-        rows = slice(None) if step_rows is None else step_rows
-        rewards[rows] = outcome.reward
-        terminated[rows] = outcome.terminated
-        truncated[rows] = outcome.truncated
         self._autoreset = terminated | truncated
-        info = self._step_info(outcome, step_rows, reset_rows)
+        if reset_rows.size:
+            reset = self._reset_info(reset_rows)
+            for key in _RESET_KEYS:
+                info[key][reset_rows] = reset[key][reset_rows]
+                info["_" + key] |= reset["_" + key]
         return self.sim.observe(state), rewards, terminated, truncated, info
 
     # -- info -------------------------------------------------------------------------------------
@@ -170,10 +194,8 @@ class SlateRecVectorEnv(VectorEnv):
             info[key], info["_" + key] = full, mask
         return info
 
-    def _step_info(
-        self, outcome: StepOutcome, step_rows: np.ndarray | None, reset_rows: np.ndarray
-    ) -> dict[str, Any]:
-        n = self.num_envs
+    def _step_info(self, outcome: StepOutcome, reset_rows: np.ndarray) -> dict[str, Any]:
+        """Step keys of every row (copies), zero and masked off on the ``reset_rows``."""
         values = {
             "clicks": outcome.clicks,
             "purchases": outcome.purchases,
@@ -189,22 +211,14 @@ class SlateRecVectorEnv(VectorEnv):
             "user_id": outcome.user_id,
             "satisfaction": outcome.satisfaction,
         }
+        stepped = np.ones(self.num_envs, bool)
+        stepped[reset_rows] = False
         info: dict[str, Any] = {}
-        if step_rows is None:
-            everyone = np.ones(n, bool)
-            for key, value in values.items():
-                info[key], info["_" + key] = value.copy(), everyone.copy()
-            return info
         for key, value in values.items():
-            full = np.zeros((n, *value.shape[1:]), value.dtype)
-            full[step_rows] = value
-            mask = np.zeros(n, bool)
-            mask[step_rows] = True
-            info[key], info["_" + key] = full, mask
-        reset = self._reset_info(reset_rows)
-        for key in _RESET_KEYS:
-            info[key][reset_rows] = reset[key][reset_rows]
-            info["_" + key] |= reset["_" + key]
+            full = value.copy()
+            if reset_rows.size:
+                full[reset_rows] = 0
+            info[key], info["_" + key] = full, stepped.copy()
         return info
 
     # -- hidden state -----------------------------------------------------------------------------

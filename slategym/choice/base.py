@@ -60,7 +60,7 @@ class ChoiceModel(ABC):
         probs = self.probabilities(affinities)
         k = probs.shape[-1] - 1
         cdf = np.cumsum(probs[..., :k], axis=-1)  # (..., K)
-        chosen = np.count_nonzero(cdf <= uniforms[..., :1], axis=-1)  # (...,) K means no click
+        chosen = np.add.reduce(cdf <= uniforms[..., :1], axis=-1)  # (...,) K means no click
         return np.arange(k) == chosen[..., None]
 
     def clicks(
@@ -96,12 +96,13 @@ class ChoiceModel(ABC):
 
 def softmax_with_no_click(logits: np.ndarray, no_click_logit: float) -> np.ndarray:
     """Softmax over ``(..., K)`` logits with one extra no-click logit appended last."""
-    full = np.concatenate(
-        [logits, np.full((*logits.shape[:-1], 1), no_click_logit, dtype=logits.dtype)], axis=-1
-    )
-    full = full - full.max(axis=-1, keepdims=True)
+    k = logits.shape[-1]
+    full = np.empty((*logits.shape[:-1], k + 1), dtype=logits.dtype)
+    full[..., :k] = logits
+    full[..., k] = no_click_logit
+    full -= np.maximum.reduce(full, axis=-1, keepdims=True)
     np.exp(full, out=full)
-    full /= full.sum(axis=-1, keepdims=True)
+    full /= np.add.reduce(full, axis=-1, keepdims=True)
     return full
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 import numpy as np
 
@@ -55,6 +56,15 @@ class UserState:
     satisfaction: np.ndarray  # (N,) float64 in [0, 1]
     no_click_streak: np.ndarray  # (N,) int64 slates in a row without a click in this session
 
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "user_id",
+        "interests",
+        "fatigue",
+        "satisfaction",
+        "no_click_streak",
+    )
+    """The field names, in order."""
+
     def take(self, rows: np.ndarray) -> UserState:
         """The sub-state of ``rows``."""
         return UserState(*(getattr(self, f)[rows] for f in _USER_FIELDS))
@@ -69,7 +79,7 @@ class UserState:
         return replace(self, **{f: getattr(self, f).copy() for f in _USER_FIELDS})
 
 
-_USER_FIELDS = ("user_id", "interests", "fatigue", "satisfaction", "no_click_streak")
+_USER_FIELDS = UserState.FIELDS
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from slategym._arrays import take_rows
 from slategym._validation import check_array, check_float, check_positive, check_probability
 from slategym.catalog import Catalog
 from slategym.choice.base import sigmoid
@@ -238,13 +239,14 @@ class DefaultUserModel(UserModel):
     def affinity(
         self, population: Population, state: UserState, catalog: Catalog, item_ids: np.ndarray
     ) -> np.ndarray:
-        match = np.einsum("nkd,nd->nk", catalog.latent[item_ids], state.interests)
-        aff = match + self.quality_weight * catalog.quality[item_ids]
+        d = state.interests.shape[1]
+        items = catalog.gather(item_ids)  # (N, K, D + 3): latent | quality | popularity_z | price_z
+        match = np.einsum("nkd,nd->nk", items[..., :d], state.interests)
+        aff = match + self.quality_weight * items[..., d]
         if self.popularity_weight:
-            aff += self.popularity_weight * catalog.popularity_z[item_ids]
+            aff += self.popularity_weight * items[..., d + 1]
         if self.fatigue_weight:
-            topics = catalog.topic[item_ids]
-            aff -= self.fatigue_weight * np.take_along_axis(state.fatigue, topics, axis=1)
+            aff -= self.fatigue_weight * take_rows(state.fatigue, catalog.topic.take(item_ids))
         return aff
 
     def num_uniforms(self, slate_size: int) -> int:
@@ -263,12 +265,14 @@ class DefaultUserModel(UserModel):
     ) -> tuple[UserState, Response]:
         n, k = item_ids.shape
         uid = state.user_id
-        quality = catalog.quality[item_ids]
+        d = state.interests.shape[1]
+        items = catalog.gather(item_ids)  # (N, K, D + 3): latent | quality | popularity_z | price_z
+        quality = items[..., d]
         buy_logit = (
             self.purchase_bias
             + self.purchase_affinity * affinities
             + self.purchase_quality * quality
-            - population.price_sensitivity[uid][:, None] * catalog.price_z[item_ids]
+            - population.price_sensitivity.take(uid)[:, None] * items[..., d + 2]
         )
         purchases = clicks & (uniforms[:, :k] < sigmoid(buy_logit))
         exp_draw = -np.log1p(-uniforms[:, k : 2 * k])
@@ -277,27 +281,29 @@ class DefaultUserModel(UserModel):
         )
         dwell *= clicks
 
-        n_clicks = clicks.sum(axis=1)
-        happiness = (clicks * sigmoid(affinities + quality)).sum(axis=1) / np.maximum(n_clicks, 1)
+        n_clicks = np.add.reduce(clicks, axis=1)
+        happiness = np.add.reduce(clicks * sigmoid(affinities + quality), axis=1) / np.maximum(
+            n_clicks, 1
+        )
         satisfaction = (1.0 - self.satisfaction_rate) * state.satisfaction
         satisfaction += self.satisfaction_rate * happiness
         streak = np.where(n_clicks > 0, 0, state.no_click_streak + 1)
 
         interests = state.interests
         if self.interest_drift:
-            pulled = np.einsum("nk,nkd->nd", clicks.astype(np.float64), catalog.latent[item_ids])
+            pulled = np.einsum("nk,nkd->nd", clicks.astype(np.float64), items[..., :d])
             step = np.minimum(self.interest_drift * n_clicks, 1.0)[:, None]
             interests = interests + self.interest_drift * pulled - step * interests
         fatigue = self.fatigue_decay * state.fatigue
         if self.fatigue_weight:
             t = fatigue.shape[1]
-            flat = (np.arange(n)[:, None] * t + catalog.topic[item_ids]).ravel()
+            flat = (np.arange(n)[:, None] * t + catalog.topic.take(item_ids)).ravel()
             fatigue += np.bincount(flat, weights=clicks.ravel(), minlength=n * t).reshape(n, t)
 
         leave_logit = (
             self.leave_bias
             + self.leave_satisfaction * (0.5 - satisfaction)
-            + self.leave_streak * streak / population.patience[uid]
+            + self.leave_streak * streak / population.patience.take(uid)
         )
         session_end = session_full | (uniforms[:, 2 * k] < sigmoid(leave_logit))
         churn_p = sigmoid(self.churn_bias + self.churn_satisfaction * (0.5 - satisfaction))

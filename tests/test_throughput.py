@@ -1,0 +1,80 @@
+"""The throughput benchmark script runs on a tiny budget, writes every mode and config, and rejects
+bad arguments before doing any work (speed itself is a benchmark figure, not a test)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from experiments import throughput
+
+
+def test_quick_run_writes_every_mode_and_config(tmp_path: Path) -> None:
+    out = tmp_path / "sub" / "throughput.json"
+    report = throughput.main(
+        ["--quick", "--sizes", "1", "3", "--seconds", "0.02", "--out", str(out), "--plot"]
+    )
+    assert out.exists() and out.with_suffix(".png").stat().st_size > 0
+    data = json.loads(out.read_text())
+    assert data["results"] == report["results"]
+    seen = {(r["config"], r["mode"], r["num_envs"]) for r in data["results"]}
+    expected = {(c, m, n) for c in ("10x2", "100x10") for m in throughput.MODES for n in (1, 3)}
+    assert seen == expected
+    for r in data["results"]:
+        assert r["user_steps_per_s"] > 0 and r["user_steps_per_cpu_s"] > 0
+        assert r["steps"] >= 3 and r["peak_bytes"] > 0
+        if r["mode"] == "native":
+            assert r["state_bytes_per_user"] > 0
+    ratio_keys = {(r["config"], r["num_envs"]) for r in data["ratios"]}
+    assert ratio_keys == {(c, n) for c in ("10x2", "100x10") for n in (1, 3)}
+    assert all(r["native_over_sync"] > 0 for r in data["ratios"])
+    assert {(m["config"], m["mode"]) for m in data["memory"]} == {
+        (c, m) for c in ("10x2", "100x10") for m in throughput.MODES
+    }
+
+
+def test_loop_modes_stop_at_loop_max(tmp_path: Path) -> None:
+    out = tmp_path / "t.json"
+    report = throughput.main(
+        [
+            "--sizes",
+            "1",
+            "4",
+            "--loop-max",
+            "2",
+            "--configs",
+            "5x2",
+            "--seconds",
+            "0.01",
+            "--out",
+            str(out),
+        ]  # fmt: skip
+    )
+    sizes = {(r["mode"], r["num_envs"]) for r in report["results"]}
+    assert sizes == {("native", 1), ("native", 4), ("sync", 1), ("single", 1)}
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (["--sizes", "0"], "--sizes"),
+        (["--sizes", "two"], "--sizes"),
+        (["--seconds", "-1"], "--seconds"),
+        (["--seconds", "abc"], "--seconds"),
+        (["--configs", "2x10"], "--configs"),
+        (["--configs", "10by2"], "--configs"),
+        (["--modes", "turbo"], "--modes"),
+        (["--loop-max", "0"], "--loop-max"),
+        (["--out", "results/x.txt"], "--out"),
+        (["--plot", "x.jpg"], "--plot"),
+        (["--frobnicate"], "unrecognized"),
+    ],
+)
+def test_bad_arguments_raise_value_error(tmp_path: Path, args: list[str], names: str) -> None:
+    out = tmp_path / "never.json"
+    argv = args if "--out" in args else [*args, "--out", str(out)]
+    with pytest.raises(ValueError, match=names):
+        throughput.main(argv)
+    assert not out.exists()
