@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
 
@@ -18,3 +20,15 @@ def small_config() -> dict:
 def random_slates(rng: np.random.Generator, n: int, num_candidates: int, k: int) -> np.ndarray:
     """Uniform slates of distinct candidate indices, ``(n, k)``."""
     return np.argsort(rng.random((n, num_candidates)), axis=1)[:, :k]
+
+
+@pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """Torch on one intra-op thread for the test (small batches: a second thread only adds
+    contention on a 2-core machine). Use with ``pytest.mark.usefixtures("one_torch_thread")``."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

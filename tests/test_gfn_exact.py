@@ -40,13 +40,7 @@ SMALL_NETS = GFNConfig(
 )
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    """Tiny batches: a second intra-op thread only adds contention on a 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def setting() -> tuple[dict[str, np.ndarray], np.ndarray]:
