@@ -7,7 +7,8 @@ Protocol, for each seed ``s`` (``s = 0 .. seeds - 1``) and each agent:
 2. **Training** with the same number of user interactions (``train_steps``) for every learner:
    greedy and the GFlowNets act (exploring) on a native vector env of ``batch_size`` rows and learn
    from every step's feedback (one GFlowNet iteration per step); PPO trains through
-   stable-baselines3 on single envs for ``train_steps`` timesteps. Random and the oracle do not
+   stable-baselines3 on single envs for ``train_steps`` timesteps (rounded up to whole rollouts
+   of 8 envs x 256 steps, as SB3 does). Random and the oracle do not
    train; the oracle reads the simulator's hidden state and is an **upper bound**, not a recommender.
 3. **Evaluation** on the held-out cohort (``population_seed = 10_000 + s``: users never seen in
    training), identical for every agent of the seed: ``eval_users`` rows of the native vector env,
@@ -37,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+import slategym
 from agents.registry import AGENT_NAMES, check_agent_names, make_agent
 from agents.training import make_vector_env, run
 from experiments.report import write_plots, write_table
@@ -93,6 +95,7 @@ class BenchmarkSettings:
     def fingerprint(self) -> dict[str, Any]:
         """What a single (agent, seed) result depends on: used to decide whether to reuse it."""
         return {
+            "slategym": slategym.__version__,  # a new simulator version invalidates old results
             "train_steps": self.train_steps,
             "batch_size": self.batch_size,
             "eval_users": self.eval_users,
@@ -112,8 +115,6 @@ AGENT_DEFAULTS: dict[str, dict[str, Any]] = {
     "slategfn_tb": {"lr": 1e-3},
 }
 """Constructor keywords the benchmark gives each agent unless ``agent_options`` overrides them."""
-
-
 
 QUICK = {"seeds": 3, "train_steps": 8192, "eval_users": 256, "env": {"num_users": 500, "days": 3}}
 """``--quick``: the same protocol on a small budget (about two minutes on 2 cores)."""
