@@ -29,6 +29,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -151,7 +152,7 @@ class GFNConfig:
         return dataclasses.replace(self, **changes)
 
 
-class SlateGFN:
+class SlateGFN(ABC):
     """The agent wiring of both GFlowNets; subclasses choose the loss (``kind``)."""
 
     name = "slategfn"
@@ -326,8 +327,9 @@ class SlateGFN:
         """The forward offset passed to the loss: ``config.b_f`` (faithful) or 0 (exact)."""
         return self.config.b_f if self.config.faithful else 0.0
 
+    @abstractmethod
     def _loss(self, scores: SlateScores, reward: torch.Tensor) -> dict[str, torch.Tensor]:
-        raise NotImplementedError
+        """The loss terms of a scored batch (``"loss"`` is what is minimised): DB or TB."""
 
     # -- checkpoints ---------------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
