@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from agents.base import Feedback, check_observations, top_k
-from slategym._validation import check_int, check_positive
+from slategym.validation import check_int, check_positive
 
 
 class GreedyPopularityAgent:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from agents.base import Feedback, check_observations, top_k
-from slategym._validation import check_int
+from slategym.validation import check_int
 
 
 class OracleAgent:

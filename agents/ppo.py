@@ -25,7 +25,7 @@ import numpy as np
 from gymnasium import spaces
 
 from agents.base import REQUIRED_KEYS, Feedback, check_observations, top_k
-from slategym._validation import check_int
+from slategym.validation import check_int
 
 PPO_DEFAULTS: dict[str, Any] = {
     # stable-baselines3 defaults (Raffin et al., 2021), except n_steps per env (8 envs x 256 = 2048

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from agents.base import Feedback, check_observations
-from slategym._validation import check_int
+from slategym.validation import check_int
 
 
 class RandomAgent:

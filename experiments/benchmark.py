@@ -42,9 +42,9 @@ import slategym
 from agents.registry import AGENT_NAMES, check_agent_names, make_agent
 from agents.training import make_vector_env, run
 from experiments.report import write_plots, write_table
-from slategym._validation import check_int
 from slategym.config import SlateRecConfig
 from slategym.metrics import MetricsAccumulator
+from slategym.validation import check_int
 
 EVAL_POPULATION_OFFSET = 10_000
 """The evaluation cohort of seed ``s`` is the population with ``population_seed = 10_000 + s``."""

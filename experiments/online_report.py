@@ -9,15 +9,13 @@ from __future__ import annotations
 import math
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from experiments.online_options import Options
 from slategym.metrics import aggregate, aggregate_runs
 from slategym.timeline import HOURS
-
-if TYPE_CHECKING:
-    from experiments.online_loop import Options
 
 #: Arms of the loop, in the order they run.
 ARMS: tuple[str, ...] = ("random", "frozen", "online")

@@ -45,7 +45,7 @@ import gymnasium as gym
 import numpy as np
 
 import slategym
-from slategym.simulator import SimState
+from slategym.types import SimState
 
 MODES = ("native", "sync", "single")
 DEFAULT_CONFIGS = ((10, 2), (100, 10))

@@ -22,7 +22,8 @@ from slategym.registry import (
     registered_choice_models,
     registered_user_models,
 )
-from slategym.simulator import SimState, Simulator, StepOutcome
+from slategym.simulator import Simulator
+from slategym.types import SimState, StepOutcome
 from slategym.vector_env import SlateRecVectorEnv
 
 __version__ = "0.1.0"

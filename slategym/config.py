@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from slategym._validation import check_float, check_int
+from slategym.validation import check_float, check_int
 
 
 @dataclass(frozen=True)

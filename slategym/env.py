@@ -9,32 +9,24 @@ import numpy as np
 
 from slategym.config import SlateRecConfig
 from slategym.rng import seed_to_key
-from slategym.simulator import SimState, Simulator, StepOutcome
+from slategym.simulator import Simulator
+from slategym.timeline import minute_to_day_hour
+from slategym.types import SimState, StepOutcome, reset_info_arrays, step_info_arrays
+
+
+def _scalar(value: np.ndarray) -> Any:
+    """A Python scalar for a 0-d value, a fresh array otherwise."""
+    return value.item() if value.ndim == 0 else value.copy()
 
 
 def step_info(outcome: StepOutcome, row: int) -> dict[str, Any]:
     """The ``info`` dict of one row after a step (Python scalars, fresh arrays)."""
-    return {
-        "clicks": outcome.clicks[row].copy(),
-        "purchases": outcome.purchases[row].copy(),
-        "dwell": outcome.dwell[row].copy(),
-        "slate_item_ids": outcome.item_ids[row].copy(),
-        "day": int(outcome.day[row]),
-        "hour": int(outcome.hour[row]),
-        "session_index": int(outcome.session_index[row]),
-        "session_step": int(outcome.session_step[row]),
-        "n_duplicates": int(outcome.n_duplicates[row]),
-        "session_ended": bool(outcome.session_ended[row]),
-        "churned": bool(outcome.churned[row]),
-        "user_id": int(outcome.user_id[row]),
-        "satisfaction": float(outcome.satisfaction[row]),
-    }
+    return {key: _scalar(value[row]) for key, value in step_info_arrays(outcome).items()}
 
 
 def reset_info(state: SimState, row: int) -> dict[str, Any]:
     """The ``info`` dict of one row after a reset."""
-    hours = int(state.clock[row] // 60.0)
-    return {"user_id": int(state.user.user_id[row]), "day": hours // 24, "hour": hours % 24}
+    return {key: _scalar(value) for key, value in reset_info_arrays(state, row).items()}
 
 
 class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
@@ -192,7 +184,7 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         if self.render_mode != "ansi" or self._state is None:
             return None
         s = self._state
-        day, hour = int(s.clock[0] // 1440), int(s.clock[0] // 60) % 24
+        day, hour = (int(v) for v in minute_to_day_hour(s.clock[0]))
         text = (
             f"user {int(s.user.user_id[0])} day {day} {hour:02d}h session {int(s.session_index[0])}"
             f" step {int(s.session_step[0])} satisfaction {float(s.user.satisfaction[0]):.2f}"

@@ -35,8 +35,9 @@ import numpy as np
 
 from slategym.config import SlateRecConfig
 from slategym.rng import seed_to_key
-from slategym.simulator import SimState, Simulator, StepOutcome
+from slategym.simulator import Simulator
 from slategym.timeline import HOURS, MINUTES_PER_HOUR
+from slategym.types import SimState, StepOutcome
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ A reward is given by name, by weights over the named signals, or by a callable:
 | ``"purchase"`` | number of purchases |
 | ``"engagement"`` | total dwell minutes |
 | ``{"click": 1.0, "purchase": 5.0}`` | weighted sum of the named signals |
-| ``f(outcome) -> (N,) array`` | anything computed from a :class:`~slategym.simulator.StepOutcome` |
+| ``f(outcome) -> (N,) array`` | anything computed from a :class:`~slategym.types.StepOutcome` |
 
 The signals count only valid (non-duplicate) positions, since duplicates are never clicked.
 """
@@ -16,16 +16,14 @@ The signals count only valid (non-duplicate) positions, since duplicates are nev
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from slategym._validation import check_float
+from slategym.types import StepOutcome
+from slategym.validation import check_float
 
-if TYPE_CHECKING:
-    from slategym.simulator import StepOutcome
-
-RewardFn = Callable[["StepOutcome"], np.ndarray]
+RewardFn = Callable[[StepOutcome], np.ndarray]
 RewardSpec = str | Mapping[str, float] | RewardFn
 
 SIGNALS: dict[str, Callable[[StepOutcome], np.ndarray]] = {

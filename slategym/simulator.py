@@ -20,8 +20,7 @@ and a reset reads ``[user id: 1 | first session: 1 | candidates: C + 1]``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
@@ -38,76 +37,13 @@ from slategym.timeline import (
     minute_to_day_hour,
     truncated_exponential,
 )
-from slategym.users.base import Population, UserState
+from slategym.types import SimState, StepOutcome
+from slategym.users.base import Population
 
 DWELL_SCALE = 30.0
 """Dwell minutes are divided by this (and clipped to 1) in the observed history."""
 RESPONSE_COLUMNS = ("purchased", "dwell")
 """Response columns appended to each history item's features in the observation."""
-
-
-@dataclass(frozen=True)
-class SimState:
-    """Everything that changes during a run, for ``N`` rows (one user each)."""
-
-    key: np.ndarray  # (N,) uint64 random-stream key
-    counter: np.ndarray  # (N,) uint64 blocks drawn so far
-    user: UserState  # dynamic user state (interests, fatigue, satisfaction, streak)
-    clock: np.ndarray  # (N,) float64 minute of the pending slate request
-    session_index: np.ndarray  # (N,) int64 sessions started before the current one
-    session_step: np.ndarray  # (N,) int64 requests already served in the current session
-    candidates: np.ndarray  # (N, C) int64 item ids offered for the pending request
-    history_ids: np.ndarray  # (N, L) int64 last clicked items, oldest first, -1 = empty
-    history_response: np.ndarray  # (N, L, 2) float32 (purchased, dwell / DWELL_SCALE)
-    done: np.ndarray  # (N,) bool: churned or past the horizon, no pending request
-
-    ARRAY_FIELDS: ClassVar[tuple[str, ...]] = (
-        "key", "counter", "clock", "session_index", "session_step", "candidates", "history_ids",
-        "history_response", "done",
-    )  # fmt: skip
-    """Every field but ``user`` (a :class:`UserState`)."""
-
-    @property
-    def num_rows(self) -> int:
-        """``N``."""
-        return int(self.key.shape[0])
-
-    def take(self, rows: np.ndarray) -> SimState:
-        """The sub-state of ``rows`` (copies)."""
-        return SimState(
-            user=self.user.take(rows), **{k: getattr(self, k)[rows] for k in self.ARRAY_FIELDS}
-        )
-
-    def put(self, rows: np.ndarray, sub: SimState) -> None:
-        """Write ``sub`` into ``rows`` in place."""
-        self.user.put(rows, sub.user)
-        for k in self.ARRAY_FIELDS:
-            getattr(self, k)[rows] = getattr(sub, k)
-
-
-@dataclass(frozen=True)
-class StepOutcome:
-    """What happened when ``N`` rows were served one slate each (reward functions read this)."""
-
-    item_ids: np.ndarray  # (N, K) int64 items shown, in slate order
-    valid: np.ndarray  # (N, K) bool, False for a repeat of an item shown higher in the slate
-    n_duplicates: np.ndarray  # (N,) int64
-    affinities: np.ndarray  # (N, K) float64
-    clicks: np.ndarray  # (N, K) bool
-    purchases: np.ndarray  # (N, K) bool
-    dwell: np.ndarray  # (N, K) float64 minutes
-    reward: np.ndarray  # (N,) float64
-    session_ended: np.ndarray  # (N,) bool
-    churned: np.ndarray  # (N,) bool
-    terminated: np.ndarray  # (N,) bool (churned)
-    truncated: np.ndarray  # (N,) bool (next session beyond the horizon)
-    minute: np.ndarray  # (N,) float64 when the slate was served
-    day: np.ndarray  # (N,) int64
-    hour: np.ndarray  # (N,) int64
-    session_index: np.ndarray  # (N,) int64
-    session_step: np.ndarray  # (N,) int64
-    user_id: np.ndarray  # (N,) int64
-    satisfaction: np.ndarray  # (N,) float64 after the slate
 
 
 def duplicate_mask(slates: np.ndarray) -> np.ndarray:

@@ -11,10 +11,15 @@ from gymnasium.vector.utils import batch_space
 
 from slategym.config import SlateRecConfig
 from slategym.rng import seed_to_key
-from slategym.simulator import SimState, Simulator, StepOutcome
+from slategym.simulator import Simulator
+from slategym.types import (
+    RESET_INFO_KEYS,
+    SimState,
+    StepOutcome,
+    reset_info_arrays,
+    step_info_arrays,
+)
 from slategym.users.base import UserState
-
-_RESET_KEYS = ("user_id", "day", "hour")
 
 
 def _unshared(new: SimState, old: SimState) -> SimState:
@@ -170,51 +175,30 @@ class SlateRecVectorEnv(VectorEnv):
         self._autoreset = terminated | truncated
         if reset_rows.size:
             reset = self._reset_info(reset_rows)
-            for key in _RESET_KEYS:
+            for key in RESET_INFO_KEYS:
                 info[key][reset_rows] = reset[key][reset_rows]
                 info["_" + key] |= reset["_" + key]
         return self.sim.observe(state), rewards, terminated, truncated, info
 
     # -- info -------------------------------------------------------------------------------------
     def _reset_info(self, rows: np.ndarray) -> dict[str, Any]:
+        """Reset keys of ``rows`` (zero and masked off elsewhere)."""
         assert self._state is not None
-        n = self.num_envs
-        hours = (self._state.clock[rows] // 60.0).astype(np.int64)
-        values = {
-            "user_id": self._state.user.user_id[rows],
-            "day": hours // 24,
-            "hour": hours % 24,
-        }
         info: dict[str, Any] = {}
-        for key, value in values.items():
-            full = np.zeros(n, np.int64)
+        mask = np.zeros(self.num_envs, bool)
+        mask[rows] = True
+        for key, value in reset_info_arrays(self._state, rows).items():
+            full = np.zeros(self.num_envs, np.int64)
             full[rows] = value
-            mask = np.zeros(n, bool)
-            mask[rows] = True
-            info[key], info["_" + key] = full, mask
+            info[key], info["_" + key] = full, mask.copy()
         return info
 
     def _step_info(self, outcome: StepOutcome, reset_rows: np.ndarray) -> dict[str, Any]:
         """Step keys of every row (copies), zero and masked off on the ``reset_rows``."""
-        values = {
-            "clicks": outcome.clicks,
-            "purchases": outcome.purchases,
-            "dwell": outcome.dwell,
-            "slate_item_ids": outcome.item_ids,
-            "day": outcome.day,
-            "hour": outcome.hour,
-            "session_index": outcome.session_index,
-            "session_step": outcome.session_step,
-            "n_duplicates": outcome.n_duplicates,
-            "session_ended": outcome.session_ended,
-            "churned": outcome.churned,
-            "user_id": outcome.user_id,
-            "satisfaction": outcome.satisfaction,
-        }
         stepped = np.ones(self.num_envs, bool)
         stepped[reset_rows] = False
         info: dict[str, Any] = {}
-        for key, value in values.items():
+        for key, value in step_info_arrays(outcome).items():
             full = value.copy()
             if reset_rows.size:
                 full[reset_rows] = 0

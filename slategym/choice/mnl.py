@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from slategym._validation import check_float, check_positive
 from slategym.choice.base import ChoiceModel, softmax_with_no_click
+from slategym.validation import check_float, check_positive
 
 
 @dataclass(frozen=True)

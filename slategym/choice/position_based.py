@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from slategym._validation import check_array, check_float, check_positive
 from slategym.choice.base import ChoiceModel, sequential_to_first_click, sigmoid
+from slategym.validation import check_array, check_float, check_positive
 
 
 @dataclass(frozen=True)

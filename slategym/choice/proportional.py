@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from slategym._validation import check_float
 from slategym.choice.base import ChoiceModel
+from slategym.validation import check_float
 
 
 @dataclass(frozen=True)

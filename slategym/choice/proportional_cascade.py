@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from slategym._validation import check_float, check_positive, check_probability
 from slategym.choice.base import ChoiceModel, sequential_to_first_click
+from slategym.validation import check_float, check_positive, check_probability
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from slategym._validation import check_choice, check_int
 from slategym.catalog import Catalog
 from slategym.metrics._checks import bool_array, float_array, int_array, ratio, same_shape, subset
 from slategym.metrics.diversity import (
@@ -24,7 +23,9 @@ from slategym.metrics.diversity import (
     slate_diversities,
 )
 from slategym.metrics.sessions import HOURS_PER_DAY, session_counts
-from slategym.simulator import StepOutcome, duplicate_mask
+from slategym.simulator import duplicate_mask
+from slategym.types import StepOutcome
+from slategym.validation import check_choice, check_int
 
 INFO_KEYS = (
     "clicks",
@@ -53,7 +54,7 @@ class MetricsAccumulator:
     """Accumulates the metrics of served slates step by step.
 
     Feed it every step of a run with :meth:`add_step`, either a
-    :class:`~slategym.simulator.StepOutcome` (the platform view's ``serve`` returns one) or the
+    :class:`~slategym.types.StepOutcome` (the platform view's ``serve`` returns one) or the
     ``info`` dict of the vector env's ``step`` (with the rewards it returned), then read
     :meth:`result`.
 
@@ -192,7 +193,7 @@ class MetricsAccumulator:
         """Add the served rows of one step.
 
         Args:
-            step: a :class:`~slategym.simulator.StepOutcome`, or a vector env's step ``info`` dict
+            step: a :class:`~slategym.types.StepOutcome`, or a vector env's step ``info`` dict
                 (keys :data:`INFO_KEYS`; shown positions are recomputed from ``slate_item_ids``,
                 repeats being invalid, unless it has a ``valid`` key).
             served_mask: ``(N,)`` bool, the rows that were served. Default: every row of an

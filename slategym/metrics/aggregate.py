@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy import stats
 
-from slategym._validation import check_choice, check_float
+from slategym.validation import check_choice, check_float
 
 NAN_POLICIES = ("propagate", "omit", "raise")
 

@@ -20,13 +20,13 @@ from typing import Any
 import numpy as np
 from scipy.stats import rankdata
 
-from slategym._validation import check_choice, check_int
 from slategym.metrics._checks import (
     float_array,
     int_array,
     optional_mask,
     ratio,
 )
+from slategym.validation import check_choice, check_int
 
 ILD_METRICS = ("cosine", "euclidean")
 _CHUNK_FLOATS = 1 << 22  # bound on the (rows, K, K, F) difference tensor of the euclidean ILD

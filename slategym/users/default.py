@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from slategym._arrays import take_rows
-from slategym._validation import check_array, check_float, check_positive, check_probability
 from slategym.catalog import Catalog
 from slategym.choice.base import sigmoid
 from slategym.timeline import CHRONOTYPES, chronotype_profiles
 from slategym.users.base import NUM_PROFILE_FEATURES, Population, Response, UserModel, UserState
+from slategym.validation import check_array, check_float, check_positive, check_probability
 
 
 @dataclass(frozen=True)
