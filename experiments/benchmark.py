@@ -12,7 +12,7 @@ Protocol, for each seed ``s`` (``s = 0 .. seeds - 1``) and each agent:
    train; the oracle reads the simulator's hidden state and is an **upper bound**, not a recommender.
 3. **Evaluation** on the held-out cohort (``population_seed = 10_000 + s``: users never seen in
    training), identical for every agent of the seed: ``eval_users`` rows of the native vector env,
-   reset with seed ``s * SEED_STRIDE``, each followed through its whole first episode (every
+   reset with seed ``10_000 + s``, each followed through its whole first episode (every
    session over the ``days`` of the timeline, until churn or the horizon); acting greedily
    (``explore=False``), no learning. Every served slate goes into a :class:`slategym.metrics.MetricsAccumulator`.
 
@@ -47,10 +47,8 @@ from slategym.metrics import MetricsAccumulator
 from slategym.validation import check_int
 
 EVAL_POPULATION_OFFSET = 10_000
-"""The evaluation cohort of seed ``s`` is the population with ``population_seed = 10_000 + s``."""
-SEED_STRIDE = 1_000_003
-"""Vector envs seed row ``i`` with ``seed + i`` (Gymnasium's convention), so the envs of seed ``s``
-are reset with ``s * SEED_STRIDE``: rows of different seeds never share a random stream."""
+"""The evaluation cohort of seed ``s`` is the population with ``population_seed = 10_000 + s``, and its envs
+are reset with seed ``10_000 + s`` (the training envs with ``s``): no shared random streams."""
 
 
 @dataclass(frozen=True)
@@ -132,7 +130,7 @@ def train(name: str, seed: int, settings: BenchmarkSettings, progress: Any) -> A
     kwargs = {"total_iterations": iterations} if name.startswith("slategfn") else {}
     agent = make_agent(name, envs, seed=seed, **{**kwargs, **settings.options(name)})
     if getattr(agent, "learns", False):
-        run(agent, envs, iterations, seed=seed * SEED_STRIDE, explore=True, learn=True,
+        run(agent, envs, iterations, seed=seed, explore=True, learn=True,
             progress=lambda k: progress.update(k * settings.batch_size))  # fmt: skip
     else:
         progress.update(settings.train_steps)
@@ -147,7 +145,7 @@ def evaluate(agent: Any, seed: int, settings: BenchmarkSettings, progress: Any) 
     bind = getattr(agent, "bind", None)
     if callable(bind):
         bind(envs.unwrapped)
-    obs, _ = envs.reset(seed=seed * SEED_STRIDE)
+    obs, _ = envs.reset(seed=EVAL_POPULATION_OFFSET + seed)
     finished = np.zeros(settings.eval_users, bool)
     while not finished.all():
         slates = agent.act(obs, explore=False)

@@ -234,8 +234,8 @@ class _SeedRun:
             population_seed=seed,
         )
         self.platform = Platform(config)
-        # Row u draws from the stream of seed ``seed * users + u``: seeds never share a stream.
-        self.platform.reset(seed=seed * opts.users)
+        # User u draws from the stream keyed by (seed, u): seeds never share a stream.
+        self.platform.reset(seed=seed)
         self.catalog = self.platform.sim.catalog
         self.rng = np.random.default_rng([seed, 1])  # minibatch shuffling
         self.log: list[Feedback] = []  # day-0 feedback of the random policy

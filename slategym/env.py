@@ -8,10 +8,11 @@ import gymnasium as gym
 import numpy as np
 
 from slategym.config import SlateRecConfig
-from slategym.rng import seed_to_key
+from slategym.rng import row_key
 from slategym.simulator import Simulator
 from slategym.timeline import minute_to_day_hour
 from slategym.types import SimState, StepOutcome, reset_info_arrays, step_info_arrays
+from slategym.validation import check_seed
 
 
 def _scalar(value: np.ndarray) -> Any:
@@ -91,9 +92,20 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     >>> sorted(info)[:4]
     ['churned', 'clicks', 'day', 'dwell']
 
+    ## Seeding
+
+    ``reset(seed=s)`` starts the random stream keyed by ``(s, 0)`` (:func:`slategym.rng.row_key`);
+    row ``i`` of a vector env reset with ``s`` runs ``(s, i)``, user ``u`` of a platform ``(s, u)``.
+    Same seed, same trajectory; different seeds never share a stream. ``options={"user_id": u}``
+    starts the episode as user ``u`` instead of a uniformly drawn one.
+
     ## Version History
 
     * v0: initial version.
+    * v0, slategym 0.2: random streams keyed by ``(seed, row)`` (``SeedSequence(seed,
+      spawn_key=(row,))``) instead of ``seed + row``, so that consecutive seeds no longer share the
+      streams of shifted rows. Trajectories of a given seed differ from slategym 0.1; the dynamics
+      and their distributions are unchanged.
     """
 
     metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 4}
@@ -121,32 +133,20 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        if seed is not None:
+            seed = check_seed(seed)
+        user_ids = self.sim.check_reset_options(options, 1)
         super().reset(seed=seed)
         if seed is not None or self._state is None:
-            key = seed_to_key(seed) if seed is not None else self.np_random.integers(2**63)
+            key = row_key(seed) if seed is not None else self.np_random.integers(2**63)
             keys = np.array([key], np.uint64)
             counters = np.zeros(1, np.uint64)
         else:  # a new episode on the same stream
             keys, counters = self._state.key, self._state.counter
-        user_ids = None
-        if options and "user_id" in options:
-            user_ids = np.array([self._check_user_id(options["user_id"])])
         self._state = self.sim.reset(keys, counters, user_ids)
         self._last = None
         obs = {k: v[0] for k, v in self.sim.observe(self._state).items()}
         return obs, reset_info(self._state, 0)
-
-    def _check_user_id(self, user_id: Any) -> int:
-        if (
-            isinstance(user_id, bool)
-            or not isinstance(user_id, (int, np.integer))
-            or not (0 <= user_id < self.config.num_users)
-        ):
-            raise ValueError(
-                f"options['user_id']={user_id!r} is not allowed: expected an integer in "
-                f"[0, {self.config.num_users - 1}]"
-            )
-        return int(user_id)
 
     def step(
         self, action: np.ndarray

@@ -4,7 +4,7 @@ Where the Gymnasium envs follow one user per episode, the platform advances ever
 population together through the hourly slots of the timeline, so that an online loop can serve "the
 active users of this hour" in batches and update its policy between slots. It is a shell over the
 same batched dynamics (:class:`~slategym.simulator.Simulator`); row ``u`` is user ``u`` with the random
-stream of seed ``seed + u``.
+stream keyed by ``(seed, u)`` (:func:`slategym.rng.row_key`).
 
 Within a slot, :meth:`Platform.requests` returns every user whose next slate request falls before the
 end of the slot; :meth:`Platform.serve` answers them. Users still browsing come back in the next call
@@ -34,10 +34,11 @@ from typing import Any
 import numpy as np
 
 from slategym.config import SlateRecConfig
-from slategym.rng import seed_to_key
+from slategym.rng import row_keys
 from slategym.simulator import Simulator
 from slategym.timeline import HOURS, MINUTES_PER_HOUR
 from slategym.types import SimState, StepOutcome
+from slategym.validation import check_seed
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class Platform:
     def reset(self, seed: int) -> None:
         """Start every user at their first session; the clock at slot 0 (day 0, 00:00)."""
         users = np.arange(self.config.num_users)
-        keys = np.array([seed_to_key(seed + int(u)) for u in users], np.uint64)
+        keys = row_keys(check_seed(seed), users)
         self._state = self.sim.reset(keys, np.zeros(users.size, np.uint64), user_ids=users)
         self._pending = None
         self.slot = 0

@@ -35,9 +35,21 @@ _CHUNK = 1 << 15
 """Elements (256 KiB of uint64) per pass in :func:`uniforms`."""
 
 
-def seed_to_key(seed: int) -> np.uint64:
-    """The 64-bit key of a row seeded with ``seed`` (via ``np.random.SeedSequence``)."""
-    return np.uint64(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0])
+def row_key(seed: int, row: int = 0) -> np.uint64:
+    """The 64-bit key of row ``row`` of a run seeded with ``seed``.
+
+    It is the first word of ``np.random.SeedSequence(seed, spawn_key=(row,))``, i.e. of the
+    ``row``-th child of ``SeedSequence(seed).spawn(...)``: streams are keyed by the pair
+    ``(seed, row)``, so seed 1 is *not* seed 0 shifted by one row, and no two pairs share a stream.
+    A single env reset with ``seed`` runs row 0.
+    """
+    ss = np.random.SeedSequence(int(seed), spawn_key=(int(row),))
+    return np.uint64(ss.generate_state(1, np.uint64)[0])
+
+
+def row_keys(seed: int, rows: np.ndarray) -> np.ndarray:
+    """``(len(rows),)`` uint64 keys :func:`row_key` ``(seed, r)`` of every row ``r``."""
+    return np.array([row_key(seed, int(r)) for r in rows], np.uint64)
 
 
 _STEPS: dict[int, np.ndarray] = {}

@@ -168,6 +168,41 @@ class Simulator:
             done=np.zeros(n, bool),
         )
 
+    def check_reset_options(
+        self, options: Any, num_rows: int, extra: tuple[str, ...] = ()
+    ) -> np.ndarray | None:
+        """The ``user_id`` of a reset's ``options`` as ``(num_rows,)`` int64, or None if absent.
+
+        ``options["user_id"]`` is one integer (every row starts as that user) or, for ``num_rows``
+        rows, an integer array of shape ``(num_rows,)``; any key other than ``user_id`` and
+        ``extra`` raises ``ValueError`` naming the allowed keys.
+        """
+        if options is None:
+            return None
+        if not isinstance(options, dict):
+            raise ValueError(f"options={options!r} is not allowed: expected None or a dict")
+        allowed = ("user_id", *extra)
+        unknown = sorted(set(options) - set(allowed))
+        if unknown:
+            raise ValueError(
+                f"options has unknown key(s) {unknown}: expected keys among {list(allowed)}"
+            )
+        if "user_id" not in options or options["user_id"] is None:
+            return None
+        value = options["user_id"]
+        top = self.config.num_users - 1
+        arr = np.asarray(value)
+        if arr.dtype == bool or arr.dtype.kind not in "iu" or arr.shape not in ((), (num_rows,)):
+            shape = "an integer" + ("" if num_rows == 1 else f" or an integer array ({num_rows},)")
+            raise ValueError(
+                f"options['user_id']={value!r} is not allowed: expected {shape} in [0, {top}]"
+            )
+        if arr.min() < 0 or arr.max() > top:
+            raise ValueError(
+                f"options['user_id']={value!r} is not allowed: expected user ids in [0, {top}]"
+            )
+        return np.broadcast_to(arr.astype(np.int64), (num_rows,)).copy()
+
     # -- observation --------------------------------------------------------------------------------
     def observe(self, state: SimState) -> dict[str, np.ndarray]:
         """Observations of the pending requests, batched ``(N, ...)``; fresh arrays every call."""

@@ -27,6 +27,16 @@ def check_int(name: str, value: Any, minimum: int = 1, maximum: int | None = Non
     return int(value)
 
 
+def check_seed(value: Any, name: str = "seed") -> int:
+    """A seed: a non-negative integer (any integer type; ``bool`` is rejected)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(
+            f"{name}={value!r} is not allowed: expected a non-negative integer (or None for "
+            "fresh entropy)"
+        )
+    return int(value)
+
+
 def check_float(
     name: str,
     value: Any,

@@ -10,7 +10,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from slategym.config import SlateRecConfig
-from slategym.rng import seed_to_key
+from slategym.rng import row_key, row_keys
 from slategym.simulator import Simulator
 from slategym.types import (
     RESET_INFO_KEYS,
@@ -20,6 +20,7 @@ from slategym.types import (
     step_info_arrays,
 )
 from slategym.users.base import UserState
+from slategym.validation import check_seed
 
 
 def _unshared(new: SimState, old: SimState) -> SimState:
@@ -47,10 +48,13 @@ def _entropy_key() -> np.uint64:
 class SlateRecVectorEnv(VectorEnv):
     """``N`` independent SlateRec episodes advanced by one call of the batched dynamics per step.
 
-    Row ``i`` behaves exactly like a :class:`~slategym.env.SlateRecEnv` reset with seed ``seed + i``
-    (or ``seed[i]``): both run the same functions of :class:`~slategym.simulator.Simulator` on the
-    same per-row random stream, so this env equals a ``SyncVectorEnv`` of single envs observation for
-    observation (tested), while a step costs a handful of numpy calls over all rows.
+    Seeds: ``reset(seed=s)`` gives row ``i`` the random stream keyed by the pair ``(s, i)``
+    (:func:`slategym.rng.row_key`), so different seeds never share a stream (seed 1 is not seed 0
+    shifted by one row). ``reset(seed=[s_0, ..., s_{N-1}])`` gives row ``i`` the stream of a
+    :class:`~slategym.env.SlateRecEnv` reset with seed ``s_i``: both run the same functions of
+    :class:`~slategym.simulator.Simulator` on the same stream, so this env equals a
+    ``SyncVectorEnv`` of single envs reset with the same list, observation for observation
+    (tested), while a step costs a handful of numpy calls over all rows.
 
     Autoreset is ``NEXT_STEP``: after a row ends, its next ``step`` ignores the action, resets the row
     (a new user on the same stream) and returns reward 0 with both flags False. ``info`` holds arrays
@@ -100,16 +104,16 @@ class SlateRecVectorEnv(VectorEnv):
     def _keys(self, seed: int | list[int | None] | None, rows: np.ndarray) -> np.ndarray:
         if seed is None:
             return np.array([_entropy_key() for _ in rows], np.uint64)
-        if isinstance(seed, (int, np.integer)):
-            return np.array([seed_to_key(int(seed) + int(i)) for i in rows], np.uint64)
-        seeds = list(seed)
-        if len(seeds) != self.num_envs:
+        if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+            return row_keys(check_seed(seed), rows)
+        if not isinstance(seed, (list, tuple, np.ndarray)) or len(seed) != self.num_envs:
             raise ValueError(
-                f"seed has {len(seeds)} entries, expected num_envs={self.num_envs} (or an int)"
+                f"seed={seed!r} is not allowed: expected None, a non-negative integer, or a list "
+                f"of num_envs={self.num_envs} per-row seeds (integers or None)"
             )
+        seeds = [None if s is None else check_seed(s, f"seed[{i}]") for i, s in enumerate(seed)]
         return np.array(
-            [_entropy_key() if seeds[i] is None else seed_to_key(seeds[i]) for i in rows],
-            np.uint64,
+            [_entropy_key() if seeds[i] is None else row_key(seeds[i]) for i in rows], np.uint64
         )
 
     def reset(
@@ -118,8 +122,8 @@ class SlateRecVectorEnv(VectorEnv):
         seed: int | list[int | None] | None = None,
         options: dict[str, Any] | None = None,
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        options = dict(options or {})
-        mask = options.pop("reset_mask", None)
+        user_ids = self.sim.check_reset_options(options, self.num_envs, ("reset_mask",))
+        mask = (options or {}).get("reset_mask")
         if mask is None or self._state is None:
             rows = np.arange(self.num_envs)
         else:
@@ -135,7 +139,7 @@ class SlateRecVectorEnv(VectorEnv):
             counters = np.zeros(rows.size, np.uint64)
         else:
             keys, counters = self._state.key[rows], self._state.counter[rows]
-        fresh = self.sim.reset(keys, counters)
+        fresh = self.sim.reset(keys, counters, None if user_ids is None else user_ids[rows])
         if self._state is None or rows.size == self.num_envs:
             self._state = fresh
         else:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
-import slategym
 from slategym.platform import Platform
 from tests.conftest import SMALL
 
@@ -43,20 +43,28 @@ def test_platform_is_deterministic_and_serves_by_slot() -> None:
     assert platform.requests() is None  # finished
 
 
-def test_platform_user_equals_single_env_user() -> None:
+def test_platform_user_equals_vector_env_row() -> None:
+    """Platform user ``u`` (stream ``(seed, u)``) is row ``u`` of a vector env reset with the same
+    seed and ``options={"user_id": arange}``: the same request times, clicks and rewards."""
     seed = 9
     log, _ = _run(seed)
-    for user in (0, 17, 42):
-        served = [(slot, clicks[rows == user][0], reward[rows == user][0])
-                  for slot, rows, clicks, reward in log if user in rows]  # fmt: skip
-        env = slategym.SlateRecEnv(**SMALL)
-        obs, _ = env.reset(seed=seed + user, options={"user_id": user})
-        for slot, clicks, reward in served:
-            batch = {k: v[None] for k, v in obs.items()}
-            obs, r, term, trunc, info = env.step(_policy(batch)[0])
-            assert info["day"] * 24 + info["hour"] == slot
-            assert np.array_equal(info["clicks"], clicks) and r == reward
-        assert term or trunc  # the platform served this user's whole episode
+    n = SMALL["num_users"]
+    envs = gym.make_vec("SlateRec-v0", n, vectorization_mode="vector_entry_point", **SMALL)
+    obs, info = envs.reset(seed=seed, options={"user_id": np.arange(n)})
+    assert np.array_equal(info["user_id"], np.arange(n))
+    rows: list[list] = [[] for _ in range(n)]
+    ended = np.zeros(n, bool)
+    while not ended.all():
+        obs, reward, term, trunc, info = envs.step(_policy(obs))
+        for u in np.flatnonzero(info["_clicks"] & ~ended):
+            rows[u].append((info["day"][u] * 24 + info["hour"][u], info["clicks"][u], reward[u]))
+        ended |= term | trunc
+    for user in (0, 17, 42, n - 1):
+        served = [(slot, clicks[ids == user][0], reward[ids == user][0])
+                  for slot, ids, clicks, reward in log if user in ids]  # fmt: skip
+        assert len(served) == len(rows[user]) > 0
+        for (slot, clicks, r), (slot_v, clicks_v, r_v) in zip(served, rows[user]):
+            assert slot == slot_v and np.array_equal(clicks, clicks_v) and r == r_v
 
 
 def test_platform_protocol_errors() -> None:
