@@ -15,6 +15,9 @@ COMMANDS = {
     "bench": ("experiments.benchmark", "train and compare the six agents (the main job)"),
     "online": ("experiments.online_loop", "the online recommendation loop on the platform view"),
     "throughput": ("experiments.throughput", "simulator speed: single, sync and native vector env"),
+    "log": ("experiments.log", "write a Parquet impression log from a named logging policy"),
+    "ope": ("experiments.ope", "slate off-policy estimators against the simulator's ground truth"),
+    "calibrate": ("experiments.calibrate", "fit the timeline side of a user model to an event log"),
 }
 
 

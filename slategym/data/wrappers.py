@@ -1,0 +1,112 @@
+"""Wrappers that log every served slate of a ``SlateRec`` env or native vector env to Parquet.
+
+The wrapped env behaves exactly as before; each ``step`` also writes the ``K`` impression rows of
+every served request to an :class:`~slategym.data.recorder.ImpressionWriter`. A policy that knows
+its propensities hands them over with :meth:`set_propensities` before the step; otherwise they are
+written as nulls.
+
+Example:
+    >>> import os, tempfile
+    >>> import gymnasium as gym
+    >>> import slategym
+    >>> from slategym.data import ImpressionWriter, RecordImpressions, read_table
+    >>> path = os.path.join(tempfile.mkdtemp(), "log.parquet")
+    >>> env = RecordImpressions(gym.make("SlateRec-v0", num_users=20), ImpressionWriter(path, 50, 6))
+    >>> obs, info = env.reset(seed=0)
+    >>> for _ in range(3):
+    ...     obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+    >>> env.close()
+    >>> read_table(path).num_rows
+    18
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.vector import VectorEnv, VectorWrapper
+
+from slategym.data.recorder import ImpressionWriter
+
+
+class _Propensities:
+    _pending: dict[str, np.ndarray | None]
+
+    def set_propensities(
+        self,
+        slate: Any = None,
+        position: Any = None,
+        cascade: Any = None,
+    ) -> None:
+        """The logging policy's propensities for the next step's slate(s) (used once)."""
+        self._pending = {
+            "propensity_slate": None if slate is None else np.asarray(slate, np.float64),
+            "propensity_position": None if position is None else np.asarray(position, np.float64),
+            "propensity_cascade": None if cascade is None else np.asarray(cascade, np.float64),
+        }
+
+    def _take_pending(self) -> dict[str, np.ndarray | None]:
+        pending, self._pending = self._pending, {}
+        return pending
+
+
+class RecordImpressions(gym.Wrapper, _Propensities):  # type: ignore[type-arg]
+    """Logs every step of a single ``SlateRec`` env (closing the env closes the writer)."""
+
+    def __init__(self, env: gym.Env, writer: ImpressionWriter) -> None:  # type: ignore[type-arg]
+        super().__init__(env)
+        self.writer = writer
+        self._candidates: np.ndarray | None = None
+        self._pending = {}
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        obs, info = self.env.reset(**kwargs)
+        self._candidates = np.asarray(obs["candidate_ids"]).copy()
+        return obs, info
+
+    def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
+        if self._candidates is None:
+            raise RuntimeError("call reset() before step()")
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        batched = {key: np.asarray(value)[None] for key, value in info.items()}
+        pending = {k: None if v is None else v.reshape(1, -1) for k, v in self._take_pending().items()}
+        self.writer.add_info(
+            batched, [reward], self._candidates[None], np.asarray(action)[None], **pending
+        )
+        self._candidates = np.asarray(obs["candidate_ids"]).copy()
+        return obs, reward, terminated, truncated, info
+
+    def close(self) -> None:
+        self.writer.close()
+        super().close()
+
+
+class RecordVectorImpressions(VectorWrapper, _Propensities):
+    """Logs every served row of a native ``SlateRec`` vector env (autoreset rows are skipped)."""
+
+    def __init__(self, env: VectorEnv, writer: ImpressionWriter) -> None:
+        super().__init__(env)
+        self.writer = writer
+        self._candidates: np.ndarray | None = None
+        self._pending = {}
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        obs, info = self.env.reset(**kwargs)
+        self._candidates = np.asarray(obs["candidate_ids"]).copy()
+        return obs, info
+
+    def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
+        if self._candidates is None:
+            raise RuntimeError("call reset() before step()")
+        obs, rewards, terminated, truncated, info = self.env.step(actions)
+        self.writer.add_info(
+            info, rewards, self._candidates, np.asarray(actions), **self._take_pending()
+        )
+        self._candidates = np.asarray(obs["candidate_ids"]).copy()
+        return obs, rewards, terminated, truncated, info
+
+    def close(self, **kwargs: Any) -> None:
+        self.writer.close()
+        super().close(**kwargs)
