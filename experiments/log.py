@@ -160,3 +160,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     print(json.dumps(summary, indent=2))
     return summary
 
+
+
+if __name__ == "__main__":
+    main()

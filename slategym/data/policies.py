@@ -113,6 +113,18 @@ def _uniform_prefix(num_candidates: int, slate_size: int) -> np.ndarray:
     return np.cumprod(1.0 / (num_candidates - np.arange(slate_size)))
 
 
+def uniform_gamma(num_candidates: int, slate_size: int) -> np.ndarray:
+    """``(K*C, K*C)`` second moment of the indicator vector of a uniform random slate.
+
+    Same position: ``1/C`` on the diagonal, 0 elsewhere (one item per position); different
+    positions: ``1/(C (C - 1))`` for different items, 0 for the same item (no repeats).
+    """
+    c, k = num_candidates, slate_size
+    same_pos = np.kron(np.eye(k), np.eye(c) / c)
+    other = np.kron(1.0 - np.eye(k), (1.0 - np.eye(c)) / (c * (c - 1))) if c > 1 else 0.0
+    return same_pos + other
+
+
 class SlatePolicy(ABC):
     """A distribution over slates given per-candidate scores ``(N, C)`` (see the module docstring)."""
 
@@ -140,6 +152,17 @@ class SlatePolicy(ABC):
         n, s = scores.shape[0], slates.shape[0]
         flat = self.slate_propensity(np.repeat(scores, s, axis=0), np.tile(slates, (n, 1)))
         return flat.reshape(n, s)
+
+    def gamma(self, scores: np.ndarray, slate_size: int) -> np.ndarray:
+        r"""``(N, K*C, K*C)``: :math:`E_\mu[1_s 1_s^T]`, the second moment of the slate's
+        (position, candidate) indicator vector (index ``k * C + c``), by enumerating the slates.
+        A context-free policy may return a single ``(1, K*C, K*C)`` matrix."""
+        scores = np.asarray(scores, np.float64)
+        n, c = scores.shape
+        slates = all_slates(c, slate_size)
+        index = np.zeros((len(slates), slate_size * c))
+        index[np.arange(len(slates))[:, None], np.arange(slate_size) * c + slates] = 1.0
+        return np.einsum("ns,sa,sb->nab", self.slate_probabilities(scores, slates), index, index)
 
     def position_propensities(self, scores: np.ndarray, slates: np.ndarray) -> np.ndarray:
         """``(N, K)`` marginal probability that each position holds the item it holds."""
@@ -186,6 +209,9 @@ class UniformRandom(SlatePolicy):
         n, c = np.shape(scores)
         return np.full((n, slate_size, c), 1.0 / c)
 
+    def gamma(self, scores: np.ndarray, slate_size: int) -> np.ndarray:
+        return uniform_gamma(np.shape(scores)[1], slate_size)[None]
+
 
 def top_k(scores: np.ndarray, slate_size: int) -> np.ndarray:
     """``(N, K)`` indices of the ``K`` highest scores, best first (ties: the lower index first)."""
@@ -223,6 +249,15 @@ class EpsilonGreedy(SlatePolicy):
         out = np.full((n, slate_size, c), self.epsilon / c)
         rows = np.arange(n)[:, None]
         out[rows, np.arange(slate_size), greedy] += 1.0 - self.epsilon
+        return out
+
+    def gamma(self, scores: np.ndarray, slate_size: int) -> np.ndarray:
+        n, c = np.shape(scores)
+        flat = np.arange(slate_size) * c + top_k(scores, slate_size)  # (N, K)
+        out = np.broadcast_to(self.epsilon * uniform_gamma(c, slate_size), (n, *[slate_size * c] * 2))
+        out = out.copy()
+        rows = np.arange(n)[:, None, None]
+        out[rows, flat[:, :, None], flat[:, None, :]] += 1.0 - self.epsilon
         return out
 
 
