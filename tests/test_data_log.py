@@ -174,3 +174,17 @@ def test_missing_extra_names_it(monkeypatch):
     monkeypatch.delitem(sys.modules, "pyarrow", raising=False)
     with pytest.raises(ImportError, match=r"slategym\[data\]"):
         require("pyarrow.parquet", "writing impression logs")
+
+
+def test_minari_dataset_round_trip(tmp_path, monkeypatch):
+    pytest.importorskip("minari")
+    pytest.importorskip("jax")
+    pytest.importorskip("h5py")
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path))
+    from slategym.data.minari_export import minari_dataset
+
+    ds = minari_dataset("SlateRec-v0", "slategym/test-v0", episodes=2, seed=0, num_users=20, days=1)
+    assert ds.total_episodes == 2
+    episode = next(ds.iterate_episodes())
+    assert episode.observations["candidates"].shape[1:] == (50, 10)
+    assert episode.actions.shape[1] == 6 and len(episode.rewards) == episode.actions.shape[0]
