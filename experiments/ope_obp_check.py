@@ -23,6 +23,7 @@ from experiments.ope import Args, _collect
 from slategym.data.policies import PlackettLuce, UniformRandom
 from slategym.data.scorers import make_scorer
 from slategym.ope import SlateIIPS, SlateIPS, SlateRIPS, ope_data_from_scores
+from slategym.ope.base import require
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
@@ -45,16 +46,16 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     }
     theirs = {
         "IPS": SlateStandardIPS(len_list=k).estimate_policy_value(
-            **flat, pscore=np.repeat(data.logging_slate, k),
-            evaluation_policy_pscore=np.repeat(data.target_slate, k),
+            **flat, pscore=np.repeat(require(data, "logging_slate", "obp check"), k),
+            evaluation_policy_pscore=np.repeat(require(data, "target_slate", "obp check"), k),
         ),
         "IIPS": SlateIndependentIPS(len_list=k).estimate_policy_value(
-            **flat, pscore_item_position=data.logging_position.ravel(),
-            evaluation_policy_pscore_item_position=data.target_position.ravel(),
+            **flat, pscore_item_position=require(data, "logging_position", "obp check").ravel(),
+            evaluation_policy_pscore_item_position=require(data, "target_position", "obp check").ravel(),
         ),
         "RIPS": SlateRewardInteractionIPS(len_list=k).estimate_policy_value(
-            **flat, pscore_cascade=data.logging_prefix.ravel(),
-            evaluation_policy_pscore_cascade=data.target_prefix.ravel(),
+            **flat, pscore_cascade=require(data, "logging_prefix", "obp check").ravel(),
+            evaluation_policy_pscore_cascade=require(data, "target_prefix", "obp check").ravel(),
         ),
     }  # fmt: skip
     for name in ours:

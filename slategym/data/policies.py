@@ -231,7 +231,7 @@ class EpsilonGreedy(SlatePolicy):
     def sample(self, scores: np.ndarray, slate_size: int, rng: np.random.Generator) -> np.ndarray:
         scores = _check_scores(scores, slate_size)
         greedy = top_k(scores, slate_size)
-        explore = rng.random(scores.shape[0]) < self.epsilon
+        explore: np.ndarray = np.asarray(rng.random(scores.shape[0]) < self.epsilon)
         rand = np.argsort(rng.random(scores.shape), axis=1)[:, :slate_size]
         return np.where(explore[:, None], rand, greedy).astype(np.int64)
 

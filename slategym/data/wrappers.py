@@ -52,10 +52,10 @@ class _Propensities:
         return pending
 
 
-class RecordImpressions(gym.Wrapper, _Propensities):  # type: ignore[type-arg]
+class RecordImpressions(gym.Wrapper, _Propensities):
     """Logs every step of a single ``SlateRec`` env (closing the env closes the writer)."""
 
-    def __init__(self, env: gym.Env, writer: ImpressionWriter) -> None:  # type: ignore[type-arg]
+    def __init__(self, env: gym.Env, writer: ImpressionWriter) -> None:
         super().__init__(env)
         self.writer = writer
         self._candidates: np.ndarray | None = None

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from slategym.data.policies import SlatePolicy
+from slategym.ope.base import SlateOPEData
 from slategym.ope.reward_model import position_item_means
 
 
@@ -30,15 +31,13 @@ def ope_data_from_scores(
     candidate_ids: np.ndarray | None = None,
     with_gamma: bool = True,
     q_hat_prior: float = 10.0,
-):  # type: ignore[no-untyped-def]
+) -> SlateOPEData:
     """Every probability the estimators read, computed exactly from the two policies' scores.
 
     ``candidate_ids (n, C)`` (catalog ids) enable the cross-fitted reward model ``q_hat``; without
     them ``q_hat`` is left out (the doubly robust estimator then refuses). ``with_gamma=False``
     skips the logging second moments (the pseudo-inverse estimator then refuses).
     """
-    from slategym.ope.base import SlateOPEData
-
     slates = np.asarray(slates, np.int64)
     n, k = slates.shape
     log_prefix = logging.prefix_propensities(logging_scores, slates)
