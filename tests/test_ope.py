@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from slategym.choice import ExponentialCascade, MultinomialLogit, PositionBased
-from slategym.data.policies import EpsilonGreedy, PlackettLuce, UniformRandom, all_slates, uniform_gamma
+from slategym.data.policies import (
+    EpsilonGreedy,
+    PlackettLuce,
+    UniformRandom,
+    all_slates,
+    uniform_gamma,
+)
 from slategym.ope import (
     ESTIMATORS,
     SlateIIPS,
