@@ -31,8 +31,18 @@ from gymnasium.vector import VectorEnv, VectorWrapper
 from slategym.data.recorder import ImpressionWriter
 
 
-class _Propensities:
+class _Recorder:
+    """What both wrappers share: the candidates the next action indexes into, and the pending
+    propensities of the logging policy."""
+
+    writer: ImpressionWriter
     _pending: dict[str, np.ndarray | None]
+    _candidates: np.ndarray | None
+
+    def _start(self, writer: ImpressionWriter) -> None:
+        self.writer = writer
+        self._candidates = None
+        self._pending = {}
 
     def set_propensities(
         self,
@@ -47,35 +57,40 @@ class _Propensities:
             "propensity_cascade": None if cascade is None else np.asarray(cascade, np.float64),
         }
 
-    def _take_pending(self) -> dict[str, np.ndarray | None]:
+    def _seen(self, obs: Any) -> None:
+        self._candidates = np.asarray(obs["candidate_ids"]).copy()
+
+    def _record(self, info: dict[str, Any], rewards: Any, actions: Any, rows: int | None) -> None:
+        """Write the step; ``rows=1`` adds a leading axis to a single env's values."""
+        if self._candidates is None:
+            raise RuntimeError("call reset() before step()")
         pending, self._pending = self._pending, {}
-        return pending
+        cand, actions = self._candidates, np.asarray(actions)
+        if rows == 1:
+            info = {key: np.asarray(value)[None] for key, value in info.items()}
+            pending = {k: None if v is None else v.reshape(1, -1) for k, v in pending.items()}
+            cand, actions, rewards = cand[None], actions[None], [rewards]
+        self.writer.add_info(info, rewards, cand, actions, **pending)
 
 
-class RecordImpressions(gym.Wrapper, _Propensities):
+class RecordImpressions(gym.Wrapper, _Recorder):
     """Logs every step of a single ``SlateRec`` env (closing the env closes the writer)."""
 
     def __init__(self, env: gym.Env, writer: ImpressionWriter) -> None:
         super().__init__(env)
-        self.writer = writer
-        self._candidates: np.ndarray | None = None
-        self._pending = {}
+        self._start(writer)
 
     def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         obs, info = self.env.reset(**kwargs)
-        self._candidates = np.asarray(obs["candidate_ids"]).copy()
+        self._seen(obs)
         return obs, info
 
     def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
         if self._candidates is None:
             raise RuntimeError("call reset() before step()")
         obs, reward, terminated, truncated, info = self.env.step(action)
-        batched = {key: np.asarray(value)[None] for key, value in info.items()}
-        pending = {k: None if v is None else v.reshape(1, -1) for k, v in self._take_pending().items()}
-        self.writer.add_info(
-            batched, [reward], self._candidates[None], np.asarray(action)[None], **pending
-        )
-        self._candidates = np.asarray(obs["candidate_ids"]).copy()
+        self._record(info, reward, action, rows=1)
+        self._seen(obs)
         return obs, reward, terminated, truncated, info
 
     def close(self) -> None:
@@ -83,28 +98,24 @@ class RecordImpressions(gym.Wrapper, _Propensities):
         super().close()
 
 
-class RecordVectorImpressions(VectorWrapper, _Propensities):
+class RecordVectorImpressions(VectorWrapper, _Recorder):
     """Logs every served row of a native ``SlateRec`` vector env (autoreset rows are skipped)."""
 
     def __init__(self, env: VectorEnv, writer: ImpressionWriter) -> None:
         super().__init__(env)
-        self.writer = writer
-        self._candidates: np.ndarray | None = None
-        self._pending = {}
+        self._start(writer)
 
     def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         obs, info = self.env.reset(**kwargs)
-        self._candidates = np.asarray(obs["candidate_ids"]).copy()
+        self._seen(obs)
         return obs, info
 
     def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
         if self._candidates is None:
             raise RuntimeError("call reset() before step()")
         obs, rewards, terminated, truncated, info = self.env.step(actions)
-        self.writer.add_info(
-            info, rewards, self._candidates, np.asarray(actions), **self._take_pending()
-        )
-        self._candidates = np.asarray(obs["candidate_ids"]).copy()
+        self._record(info, rewards, actions, rows=None)
+        self._seen(obs)
         return obs, rewards, terminated, truncated, info
 
     def close(self, **kwargs: Any) -> None:
