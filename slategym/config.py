@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
+
+import numpy as np
 
 from slategym.validation import check_float, check_int
 
@@ -70,9 +72,11 @@ class SlateRecConfig:
     population_seed: int = 0
 
     def __post_init__(self) -> None:
-        check_int("num_items", self.num_items, 1)
-        check_int("num_candidates", self.num_candidates, 1)
-        check_int("slate_size", self.slate_size, 1)
+        # Values are stored as the checked Python scalars: a numpy integer (``np.int8(50)``,
+        # ``np.uint64(1000)``) would otherwise overflow or refuse to mix with int64 arrays later.
+        set_field = object.__setattr__  # the dataclass is frozen
+        for name, minimum in _INT_FIELDS.items():
+            set_field(self, name, check_int(name, getattr(self, name), minimum))
         if self.num_candidates > self.num_items:
             raise ValueError(
                 f"num_candidates={self.num_candidates} is not allowed: expected at most "
@@ -83,37 +87,51 @@ class SlateRecConfig:
                 f"slate_size={self.slate_size} is not allowed: expected at most "
                 f"num_candidates={self.num_candidates} (a slate picks distinct candidates)"
             )
-        check_int("num_users", self.num_users, 1)
-        check_int("num_topics", self.num_topics, 1)
-        check_int("latent_dim", self.latent_dim, 1)
-        check_int("history_length", self.history_length, 1)
-        check_int("days", self.days, 1)
-        check_float("step_minutes", self.step_minutes, 0.0, 1440.0, low_open=True)
-        check_int("max_session_steps", self.max_session_steps, 1)
-        check_float("min_return_gap_minutes", self.min_return_gap_minutes, 0.0)
-        check_int("new_items_per_day", self.new_items_per_day, 0)
-        check_float("topic_spread", self.topic_spread, 0.0)
-        check_int("catalog_seed", self.catalog_seed, 0)
-        check_int("population_seed", self.population_seed, 0)
-        if not isinstance(self.strict_slates, bool):
+        step = check_float("step_minutes", self.step_minutes, 0.0, 1440.0, low_open=True)
+        set_field(self, "step_minutes", step)
+        for name in ("min_return_gap_minutes", "topic_spread"):
+            set_field(self, name, check_float(name, getattr(self, name), 0.0))
+        if not isinstance(self.strict_slates, (bool, np.bool_)):
             raise ValueError(
                 f"strict_slates={self.strict_slates!r} is not allowed: expected a bool"
             )
+        set_field(self, "strict_slates", bool(self.strict_slates))
         for name in ("user_model_kwargs", "choice_model_kwargs"):
             if not isinstance(getattr(self, name), Mapping):
                 raise ValueError(f"{name}={getattr(self, name)!r} is not allowed: expected a dict")
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> SlateRecConfig:
-        """Build a config, rejecting unknown keywords with the list of known ones."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(kwargs) - known)
-        if unknown:
-            raise ValueError(
-                f"unknown SlateRec configuration key(s) {unknown}: expected keys among {sorted(known)}"
-            )
+        """Build a config; an unknown keyword raises ``TypeError`` listing the known ones."""
+        check_keywords("SlateRecConfig", kwargs, CONFIG_KEYWORDS)
         return cls(**kwargs)
 
     def replace(self, **changes: Any) -> SlateRecConfig:
-        """A copy with ``changes`` applied (and validated)."""
+        """A copy with ``changes`` applied (and validated); unknown keywords raise ``TypeError``."""
+        check_keywords("SlateRecConfig.replace", changes, CONFIG_KEYWORDS)
         return dataclasses.replace(self, **changes)
+
+
+_INT_FIELDS: dict[str, int] = {
+    "num_items": 1, "num_candidates": 1, "slate_size": 1, "num_users": 1, "num_topics": 1,
+    "latent_dim": 1, "history_length": 1, "days": 1, "max_session_steps": 1,
+    "new_items_per_day": 0, "catalog_seed": 0, "population_seed": 0,
+}  # fmt: skip
+"""Integer fields and their minimum (each is stored as a Python ``int``)."""
+
+CONFIG_KEYWORDS: tuple[str, ...] = tuple(f.name for f in fields(SlateRecConfig))
+"""Every field of :class:`SlateRecConfig`, in declaration order."""
+
+
+def check_keywords(owner: str, kwargs: Mapping[str, Any], accepted: Iterable[str]) -> None:
+    """Raise ``TypeError`` for keywords of ``kwargs`` outside ``accepted``, as Python does.
+
+    The message keeps Python's wording (``got an unexpected keyword argument 'x'``, which probing
+    libraries such as TorchRL match on before retrying without it) and lists the accepted
+    keywords. Bad *values* of known keywords are ``ValueError``s, raised by the checks.
+    """
+    allowed = set(accepted)
+    unknown = [k for k in kwargs if k not in allowed]
+    if unknown:
+        which = ", ".join(f"an unexpected keyword argument {k!r}" for k in unknown)
+        raise TypeError(f"{owner}() got {which}: expected keywords among {sorted(allowed)}")

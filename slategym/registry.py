@@ -7,6 +7,7 @@ returns an instance (usually the class itself).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -96,18 +97,49 @@ def _build(
             f"{kind}={spec!r} is not allowed: expected a {base.__name__} instance or one of the "
             f"registered names {sorted(table)}"
         )
-    try:
-        model = table[spec](**dict(kwargs or {}))
-    except TypeError as err:  # unknown keyword
-        raise ValueError(
-            f"{kind}_kwargs={dict(kwargs or {})!r} rejected by {spec!r}: {err}"
-        ) from err
+    factory, params = table[spec], dict(kwargs or {})
+    if _check_factory_keywords(factory, kind, spec, params):
+        model = factory(**params)  # the keywords fit: a TypeError now is a bug in the factory
+    else:
+        try:
+            model = factory(**params)
+        except TypeError as err:  # a factory taking **kwargs passed on an unknown keyword
+            raise ValueError(f"{kind}_kwargs={params!r} rejected by {spec!r}: {err}") from err
     if not isinstance(model, base):
         raise ValueError(
             f"the factory registered as {kind}={spec!r} returned {type(model).__name__}, "
             f"expected a {base.__name__}"
         )
     return model
+
+
+def _check_factory_keywords(
+    factory: Callable[..., Any], kind: str, spec: str, params: dict[str, Any]
+) -> bool:
+    """``ValueError`` if ``factory``'s signature does not take the keywords ``params`` (listing
+    those it takes); True if the signature vouches for them (it binds, without ``**kwargs``).
+
+    A ``ValueError``, not a ``TypeError``: ``{kind}_kwargs`` is a known ``gym.make`` keyword whose
+    *value* holds a key the model does not take, and a library that probes ``gym.make`` keywords
+    by retrying on ``TypeError`` must not drop it. Checking the signature first, instead of
+    turning every ``TypeError`` of the call into a ``ValueError``, lets a ``TypeError`` raised
+    *inside* a factory with an explicit signature (a bug) surface as itself.
+    """
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):  # no signature (some builtins): the call decides
+        return False
+    try:
+        signature.bind(**params)
+    except TypeError as err:
+        kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        accepted = [p.name for p in signature.parameters.values() if p.kind in kinds]
+        raise ValueError(
+            f"{kind}_kwargs={params!r} rejected by {spec!r}: {err}; it takes the keywords "
+            f"{accepted}"
+        ) from err
+    var_keyword = inspect.Parameter.VAR_KEYWORD
+    return all(p.kind != var_keyword for p in signature.parameters.values())
 
 
 def make_choice_model(spec: Any, kwargs: Mapping[str, Any] | None = None) -> ChoiceModel:

@@ -33,7 +33,6 @@ from tests.conftest import SMALL
         ({"user_model_kwargs": {"churn_bias": float("nan")}}, r"churn_bias=nan"),
         ({"reward": "likes"}, r"reward='likes' .*\['click', 'engagement', 'purchase'\]"),
         ({"reward": {"click": 1.0, "shares": 2.0}}, r"unknown signal 'shares'"),
-        ({"slates": 3}, r"unknown SlateRec configuration key\(s\) \['slates'\]"),
         ({"strict_slates": "yes"}, r"strict_slates='yes'"),
     ],
 )
