@@ -7,10 +7,17 @@ from typing import Any, cast
 import gymnasium as gym
 import numpy as np
 
-from slategym.config import SlateRecConfig
+from slategym.config import CONFIG_KEYWORDS, SlateRecConfig, check_keywords
+from slategym.render import (
+    RENDER_MODES,
+    HumanViewer,
+    check_render_mode,
+    frame_layout,
+    session_text,
+    session_views,
+)
 from slategym.rng import row_key
 from slategym.simulator import Simulator
-from slategym.timeline import minute_to_day_hour
 from slategym.types import SimState, StepOutcome, reset_info_arrays, step_info_arrays
 from slategym.validation import check_seed
 
@@ -99,6 +106,22 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     Same seed, same trajectory; different seeds never share a stream. ``options={"user_id": u}``
     starts the episode as user ``u`` instead of a uniformly drawn one.
 
+    ## Rendering
+
+    ``render_mode="rgb_array"``: ``render()`` returns an ``(H, W, 3)`` uint8 picture of the session
+    (the slate with each position's topic colour, clicks and purchases; the time; the candidates'
+    topics; the observable user profile; the satisfaction, marked as hidden state), described in
+    :mod:`slategym.render` and drawn with numpy alone. ``"human"`` shows that picture in a
+    matplotlib window (install matplotlib) at every ``reset`` and ``step``; ``"ansi"`` returns one
+    line of text. Another mode is warned about, as Gymnasium does, and renders nothing.
+
+    ## Keywords
+
+    ``gym.make("SlateRec-v0", **kwargs)`` takes ``render_mode`` and the fields of
+    :class:`~slategym.config.SlateRecConfig`; any other keyword raises ``TypeError`` ("got an
+    unexpected keyword argument", listing the valid ones), as Python does, so that libraries that
+    probe keywords (TorchRL passes ``frameskip``) fall back. Bad *values* raise ``ValueError``.
+
     ## Version History
 
     * v0: initial version.
@@ -106,29 +129,33 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
       spawn_key=(row,))``) instead of ``seed + row``, so that consecutive seeds no longer share the
       streams of shifted rows. Trajectories of a given seed differ from slategym 0.1; the dynamics
       and their distributions are unchanged.
+    * v0, slategym 0.2: ``render_mode`` ``"rgb_array"`` and ``"human"`` (SB3's ``make_vec_env``
+      passes ``"rgb_array"``); an unsupported mode warns instead of raising; ``"ansi"`` labels the
+      satisfaction as hidden state. Unknown keywords raise ``TypeError`` instead of ``ValueError``.
+      Numpy scalars in the configuration are stored as Python scalars (``np.int8`` sizes no
+      longer overflow). A slate of the wrong shape is reported with the single env's shapes
+      (``(3,)``, expected ``(K,)``). Trajectories are unchanged.
     """
 
-    metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata: dict[str, Any] = {"render_modes": list(RENDER_MODES), "render_fps": 4}
 
     def __init__(
         self, config: SlateRecConfig | None = None, render_mode: str | None = None, **kwargs: Any
     ) -> None:
+        check_keywords("SlateRecEnv", kwargs, ("config", "render_mode", *CONFIG_KEYWORDS))
         if config is None:
             config = SlateRecConfig.from_kwargs(**kwargs)
         elif kwargs:
             config = config.replace(**kwargs)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"render_mode={render_mode!r} is not allowed: expected None or one of "
-                f"{self.metadata['render_modes']}"
-            )
-        self.render_mode = render_mode
+        self.render_mode = check_render_mode("SlateRecEnv", render_mode)
         self.config = config
         self.sim = Simulator(config)
         self.observation_space = cast(gym.Space[dict[str, np.ndarray]], self.sim.observation_space)
         self.action_space = self.sim.action_space
         self._state: SimState | None = None
         self._last: StepOutcome | None = None
+        self._layout = frame_layout(self.sim) if render_mode in ("rgb_array", "human") else None
+        self._viewer: HumanViewer | None = None
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -146,6 +173,8 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self._state = self.sim.reset(keys, counters, user_ids)
         self._last = None
         obs = {k: v[0] for k, v in self.sim.observe(self._state).items()}
+        if self.render_mode == "human":
+            self.render()
         return obs, reset_info(self._state, 0)
 
     def step(
@@ -155,10 +184,19 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             raise RuntimeError("call reset() before step()")
         if bool(self._state.done[0]):
             raise RuntimeError("the episode has ended (terminated or truncated): call reset()")
-        slates = self.sim.validate_slates(np.asarray(action)[None], 1)
+        action = np.asarray(action)
+        if action.shape != self.action_space.shape:  # report the single env's shapes
+            c = self.config
+            raise ValueError(
+                f"slate has shape {action.shape}, expected ({c.slate_size},): {c.slate_size} "
+                f"candidate indices in [0, {c.num_candidates - 1}]"
+            )
+        slates = self.sim.validate_slates(action[None], 1)
         self._state, outcome = self.sim.step(self._state, slates)
         self._last = outcome
         obs = {k: v[0] for k, v in self.sim.observe(self._state).items()}
+        if self.render_mode == "human":
+            self.render()
         return (
             obs,
             float(outcome.reward[0]),
@@ -180,15 +218,32 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             raise RuntimeError("call reset() first")
         return self._state
 
-    def render(self) -> str | None:  # "ansi" mode returns text
-        if self.render_mode != "ansi" or self._state is None:
+    def render(self) -> str | np.ndarray | None:
+        """The pending request and the last slate: a line of text (``"ansi"``), an ``(H, W, 3)``
+        uint8 picture (``"rgb_array"``, see :mod:`slategym.render`), or the picture shown in a
+        matplotlib window (``"human"``, returns None). None before the first reset."""
+        if self.render_mode is None:
+            gym.logger.warn(
+                "render() was called without a render mode: pass render_mode= one of "
+                f'{list(RENDER_MODES)}, e.g. gym.make("SlateRec-v0", render_mode="rgb_array")'
+            )
             return None
-        s = self._state
-        day, hour = (int(v) for v in minute_to_day_hour(s.clock[0]))
-        text = (
-            f"user {int(s.user.user_id[0])} day {day} {hour:02d}h session {int(s.session_index[0])}"
-            f" step {int(s.session_step[0])} satisfaction {float(s.user.satisfaction[0]):.2f}"
-        )
-        if self._last is not None:
-            text += f" | last slate clicks {self._last.clicks[0].astype(int).tolist()}"
-        return text
+        if self._state is None or self.render_mode not in RENDER_MODES:
+            return None
+        view = session_views(self.sim, self._state, self._last, np.ones(1, bool))[0]
+        if self.render_mode == "ansi":
+            return session_text(view)
+        assert self._layout is not None
+        frame = self._layout.draw(view)
+        if self.render_mode == "rgb_array":
+            return frame
+        if self._viewer is None:
+            self._viewer = HumanViewer(self.metadata["render_fps"], "SlateRec-v0")
+        self._viewer.show(frame)
+        return None
+
+    def close(self) -> None:
+        if self._viewer is not None:
+            self._viewer.close()
+            self._viewer = None
+        super().close()
