@@ -6,10 +6,20 @@ import dataclasses
 from typing import Any
 
 import numpy as np
+from gymnasium import logger
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from slategym.config import SlateRecConfig
+from slategym.config import CONFIG_KEYWORDS, SlateRecConfig, check_keywords
+from slategym.render import (
+    RENDER_MODES,
+    HumanViewer,
+    check_render_mode,
+    frame_layout,
+    session_text,
+    session_views,
+    tile,
+)
 from slategym.rng import row_key, row_keys
 from slategym.simulator import Simulator
 from slategym.types import (
@@ -20,7 +30,13 @@ from slategym.types import (
     step_info_arrays,
 )
 from slategym.users.base import UserState
-from slategym.validation import check_seed
+from slategym.validation import check_int, check_seed
+
+VECTOR_KEYWORDS: tuple[str, ...] = (
+    "num_envs", "config", "render_mode", "max_episode_steps", "autoreset_mode",
+)  # fmt: skip
+"""Keywords of :class:`SlateRecVectorEnv` besides the fields of :class:`SlateRecConfig`."""
+_NONE = np.zeros(0, np.int64)
 
 
 def _unshared(new: SimState, old: SimState) -> SimState:
@@ -45,6 +61,29 @@ def _entropy_key() -> np.uint64:
     return np.uint64(np.random.SeedSequence().generate_state(1, np.uint64)[0])
 
 
+AUTORESET_MODES: tuple[AutoresetMode, ...] = (
+    AutoresetMode.NEXT_STEP,
+    AutoresetMode.SAME_STEP,
+    AutoresetMode.DISABLED,
+)
+"""Autoreset modes of :class:`SlateRecVectorEnv` (all three of Gymnasium's)."""
+
+
+def check_autoreset_mode(value: Any) -> AutoresetMode:
+    """An :class:`~gymnasium.vector.AutoresetMode`, or its value (``"NextStep"``, ...)."""
+    try:
+        mode = value if isinstance(value, AutoresetMode) else AutoresetMode(value)
+    except (ValueError, TypeError):
+        mode = None
+    if mode not in AUTORESET_MODES:
+        raise ValueError(
+            f"autoreset_mode={value!r} is not allowed: expected one of "
+            f"{[str(m) for m in AUTORESET_MODES]} (or their values {[m.value for m in AUTORESET_MODES]})"
+        )
+    assert mode is not None
+    return mode
+
+
 class SlateRecVectorEnv(VectorEnv):
     """``N`` independent SlateRec episodes advanced by one call of the batched dynamics per step.
 
@@ -54,15 +93,45 @@ class SlateRecVectorEnv(VectorEnv):
     :class:`~slategym.env.SlateRecEnv` reset with seed ``s_i``: both run the same functions of
     :class:`~slategym.simulator.Simulator` on the same stream, so this env equals a
     ``SyncVectorEnv`` of single envs reset with the same list, observation for observation
-    (tested), while a step costs a handful of numpy calls over all rows.
+    (tested, in every autoreset mode and with ``max_episode_steps``), while a step costs a handful
+    of numpy calls over all rows. ``reset(options={"reset_mask": mask})`` resets only the rows
+    where the ``(N,)`` bool ``mask`` is True; ``options={"user_id": u}`` (an integer or an ``(N,)``
+    array) starts the reset rows as those users.
 
-    Autoreset is ``NEXT_STEP``: after a row ends, its next ``step`` ignores the action, resets the row
-    (a new user on the same stream) and returns reward 0 with both flags False. ``info`` holds arrays
-    with a boolean ``_key`` mask per key, as Gymnasium's vector envs do: step keys are masked off on
-    rows that were reset, and reset keys (``user_id``, ``day``, ``hour``) are present on every row.
+    Autoreset (``autoreset_mode=``, exposed as ``self.autoreset_mode`` and
+    ``metadata["autoreset_mode"]``), with Gymnasium's semantics:
+
+    * ``AutoresetMode.NEXT_STEP`` (default): after a row ends, its next ``step`` *ignores its
+      action* (it is not validated either: a placeholder slate is fine), resets the row (a new user
+      on the same stream) and returns reward 0 with both flags False.
+    * ``AutoresetMode.SAME_STEP``: a row that ends is reset within the same ``step``; the returned
+      observation is the new episode's first, and the last observation of the ended episode is in
+      ``info["final_obs"]`` (an object array, ``None`` on other rows) with its step info in
+      ``info["final_info"]`` (masks ``info["_final_obs"]``, ``info["_final_info"]``).
+    * ``AutoresetMode.DISABLED``: nothing is reset automatically; reset ended rows with
+      ``reset(options={"reset_mask": terminated | truncated})``. Stepping a row that ended and was
+      not reset raises ``RuntimeError``.
+
+    ``info`` holds arrays with a boolean ``_key`` mask per key, as Gymnasium's vector envs do: step
+    keys are masked off on rows that were reset in this step, and reset keys (``user_id``, ``day``,
+    ``hour``) are present on every row.
+
+    ``max_episode_steps=T`` truncates a row's episode after ``T`` steps, as the ``TimeLimit``
+    wrapper that ``gym.make(..., max_episode_steps=T)`` puts around a single env: ``truncated`` is
+    True at the ``T``-th step of an episode (whether or not it also terminated), and the row is
+    then reset according to the autoreset mode. Without it, episodes end on churn or at the
+    horizon.
+
+    Rendering (``render_mode=``): ``"rgb_array"`` returns a list of ``N`` frames and ``"ansi"`` a
+    list of ``N`` lines, one per row (as Gymnasium's vector envs and its vector ``RecordVideo``
+    expect; each frame is described in :mod:`slategym.render`, about 0.4 MB per row);
+    ``"human"`` shows the frames of the first four rows in a 2 x 2 grid.
 
     Create it with ``gym.make_vec("SlateRec-v0", num_envs=N, vectorization_mode="vector_entry_point",
-    **config)``.
+    **config)``; ``max_episode_steps``, ``autoreset_mode`` and ``render_mode`` are keywords of
+    ``make_vec`` too. (Gymnasium's ``make_vec`` refuses ``vector_kwargs`` for a vector entry point,
+    in 1.2.2 as in 1.4: pass ``autoreset_mode=`` directly. ``vector_kwargs={"autoreset_mode": ...}``
+    is for the ``"sync"`` and ``"async"`` modes.)
 
     Example:
         >>> import gymnasium as gym
@@ -74,31 +143,65 @@ class SlateRecVectorEnv(VectorEnv):
         >>> obs, rewards, terminated, truncated, info = envs.step(envs.action_space.sample())
         >>> rewards.shape, info["clicks"].shape
         ((4,), (4, 6))
+        >>> envs.autoreset_mode
+        <AutoresetMode.NEXT_STEP: 'NextStep'>
+
+    Version History:
+        * v0, slategym 0.2: ``autoreset_mode`` (``SAME_STEP`` and ``DISABLED`` besides
+          ``NEXT_STEP``), ``max_episode_steps`` honoured per row (it was silently dropped), the
+          action of a row about to be reset is no longer validated, ``render_mode`` ("ansi",
+          "rgb_array", "human"), unknown keywords raise ``TypeError``. Default behaviour
+          (``NEXT_STEP``, no step limit) is unchanged, trajectory for trajectory.
     """
 
-    metadata: dict[str, Any] = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+    metadata: dict[str, Any] = {
+        "autoreset_mode": AutoresetMode.NEXT_STEP,
+        "render_modes": list(RENDER_MODES),
+        "render_fps": 4,
+    }
 
-    def __init__(self, num_envs: int = 1, config: SlateRecConfig | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        num_envs: int = 1,
+        config: SlateRecConfig | None = None,
+        *,
+        render_mode: str | None = None,
+        max_episode_steps: int | None = None,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+        **kwargs: Any,
+    ):
+        check_keywords("SlateRecVectorEnv", kwargs, (*VECTOR_KEYWORDS, *CONFIG_KEYWORDS))
         if (
             isinstance(num_envs, bool)
             or not isinstance(num_envs, (int, np.integer))
             or num_envs < 1
         ):
             raise ValueError(f"num_envs={num_envs!r} is not allowed: expected an integer >= 1")
-        kwargs.pop("max_episode_steps", None)  # episodes end on churn or at the horizon
         if config is None:
             config = SlateRecConfig.from_kwargs(**kwargs)
         elif kwargs:
             config = config.replace(**kwargs)
         self.config = config
         self.num_envs = int(num_envs)
+        self.autoreset_mode = check_autoreset_mode(autoreset_mode)
+        self.metadata = {**type(self).metadata, "autoreset_mode": self.autoreset_mode}
+        if max_episode_steps is None or max_episode_steps == -1:  # -1: no limit, as in gym.make
+            self.max_episode_steps: int | None = None
+        else:
+            self.max_episode_steps = check_int("max_episode_steps", max_episode_steps, 1)
+        self.render_mode = check_render_mode("SlateRecVectorEnv", render_mode)
         self.sim = Simulator(config)
         self.single_observation_space = self.sim.observation_space
         self.single_action_space = self.sim.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._state: SimState | None = None
-        self._autoreset = np.zeros(self.num_envs, bool)
+        self._autoreset = np.zeros(self.num_envs, bool)  # rows whose episode has ended
+        self._elapsed = np.zeros(self.num_envs, np.int64)  # steps since each row's reset
+        self._last: StepOutcome | None = None  # for render()
+        self._served = np.zeros(self.num_envs, bool)  # rows whose last slate is in _last
+        self._layout = frame_layout(self.sim) if render_mode in ("rgb_array", "human") else None
+        self._viewer: HumanViewer | None = None
 
     # -- seeding ----------------------------------------------------------------------------------
     def _keys(self, seed: int | list[int | None] | None, rows: np.ndarray) -> np.ndarray:
@@ -145,28 +248,41 @@ class SlateRecVectorEnv(VectorEnv):
         else:
             self._state.put(rows, fresh)
         self._autoreset[rows] = False
+        self._elapsed[rows] = 0
+        self._served[rows] = False
         info = self._reset_info(rows)
+        if self.render_mode == "human":
+            self.render()
         return self.sim.observe(self._state), info
 
-    # -- step -------------------------------------------------------------------------------------
     def step(
-        self, actions: Any
+        self, actions: np.ndarray
     ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         if self._state is None:
             raise RuntimeError("call reset() before step()")
-        slates = self.sim.validate_slates(actions, self.num_envs)
+        mode = self.autoreset_mode
+        if mode == AutoresetMode.DISABLED and self._autoreset.any():
+            ended = np.flatnonzero(self._autoreset)
+            raise RuntimeError(
+                f"rows {ended.tolist()} have ended (terminated or truncated) and autoreset_mode "
+                "is DISABLED: reset them first with reset(options={'reset_mask': mask})"
+            )
+        # NEXT_STEP: rows that ended at the previous step are reset now, ignoring their action.
+        reset_rows = np.flatnonzero(self._autoreset) if mode == AutoresetMode.NEXT_STEP else _NONE
+        slates = self._slates(actions, reset_rows)
         old = self._state
-        reset_rows = np.flatnonzero(self._autoreset)
-        if reset_rows.size:
-            # Rows due for an autoreset ignore their action. Every row goes through the batched
-            # step (cheaper than splitting the state), then the reset rows are overwritten with a
-            # fresh episode drawn from their stream exactly where it stood before this step.
-            slates = slates.copy()
-            slates[reset_rows] = np.arange(slates.shape[1])  # a valid slate (strict_slates)
+        # Every row goes through the batched step (cheaper than splitting the state); reset rows
+        # are then overwritten with a fresh episode drawn from their stream exactly where it stood
+        # before this step.
         state, outcome = self.sim.step(old, slates)
         rewards = outcome.reward.copy()
         terminated = outcome.terminated.copy()
         truncated = outcome.truncated.copy()
+        self._elapsed += 1
+        if reset_rows.size:
+            self._elapsed[reset_rows] = 0
+        if self.max_episode_steps is not None:  # TimeLimit: truncate at the T-th step
+            truncated |= self._elapsed >= self.max_episode_steps
         info = self._step_info(outcome, reset_rows)
         if reset_rows.size:
             fresh = self.sim.reset(old.key.take(reset_rows), old.counter.take(reset_rows))
@@ -175,27 +291,94 @@ class SlateRecVectorEnv(VectorEnv):
             rewards[reset_rows] = 0.0
             terminated[reset_rows] = False
             truncated[reset_rows] = False
+        ended = terminated | truncated
+        self._served = np.ones(self.num_envs, bool)
+        self._served[reset_rows] = False
+        if mode == AutoresetMode.SAME_STEP and ended.any():
+            state = self._reset_same_step(state, old, outcome, ended, info)
+            self._served &= ~ended
+            self._autoreset = np.zeros(self.num_envs, bool)
+        else:
+            self._autoreset = ended
         self._state = state
-        self._autoreset = terminated | truncated
+        self._last = outcome
         if reset_rows.size:
-            reset = self._reset_info(reset_rows)
-            for key in RESET_INFO_KEYS:
-                info[key][reset_rows] = reset[key][reset_rows]
-                info["_" + key] |= reset["_" + key]
+            self._add_reset_info(info, reset_rows)
+        if self.render_mode == "human":
+            self.render()
         return self.sim.observe(state), rewards, terminated, truncated, info
 
-    # -- info -------------------------------------------------------------------------------------
-    def _reset_info(self, rows: np.ndarray) -> dict[str, Any]:
+    def _slates(self, actions: Any, reset_rows: np.ndarray) -> np.ndarray:
+        """Validated ``(N, K)`` slates; the actions of ``reset_rows`` are ignored, not validated
+        (a distinct placeholder stands in for them, valid even with ``strict_slates``)."""
+        if not reset_rows.size:
+            return self.sim.validate_slates(actions, self.num_envs)
+        k = self.config.slate_size
+        if reset_rows.size == self.num_envs:  # every action is ignored
+            return np.broadcast_to(np.arange(k), (self.num_envs, k)).copy()
+        arr = np.asarray(actions)
+        if arr.shape != (self.num_envs, k) or arr.dtype.kind not in "iu":
+            return self.sim.validate_slates(arr, self.num_envs)  # raises the shape / dtype error
+        slates = arr.astype(np.int64)  # a copy: the caller's array is left alone
+        slates[reset_rows] = np.arange(k)
+        return self.sim.validate_slates(slates, self.num_envs)
+
+    def _reset_same_step(
+        self,
+        state: SimState,
+        old: SimState,
+        outcome: StepOutcome,
+        ended: np.ndarray,
+        info: dict[str, Any],
+    ) -> SimState:
+        """SAME_STEP: record the last observation and step info of the ``ended`` rows in
+        ``info["final_obs"]`` / ``info["final_info"]``, then start their next episode from where
+        their stream stands after this step (as a single env's ``reset()`` would)."""
+        rows = np.flatnonzero(ended)
+        last_obs = self.sim.observe(state.take(rows))
+        final_obs = np.full(self.num_envs, None, dtype=object)
+        for j, r in enumerate(rows):
+            final_obs[r] = {key: value[j] for key, value in last_obs.items()}
+        final_info: dict[str, Any] = {}
+        for key, value in step_info_arrays(outcome).items():
+            full = np.zeros_like(value)
+            full[rows] = value[rows]
+            final_info[key], final_info["_" + key] = full, ended.copy()
+        # the ended rows' step keys move to final_info: masked off at the top level
+        for key in step_info_arrays(outcome):
+            info[key][rows] = 0
+            info["_" + key][rows] = False
+        info["final_obs"], info["_final_obs"] = final_obs, ended.copy()
+        info["final_info"], info["_final_info"] = final_info, ended.copy()
+        fresh = self.sim.reset(state.key.take(rows), state.counter.take(rows))
+        state = _unshared(state, old)
+        state.put(rows, fresh)
+        self._elapsed[rows] = 0
+        self._add_reset_info(info, rows, state)
+        return state
+
+    # -- info ---------------------------------------------------------------------------------
+    def _reset_info(self, rows: np.ndarray, state: SimState | None = None) -> dict[str, Any]:
         """Reset keys of ``rows`` (zero and masked off elsewhere)."""
-        assert self._state is not None
+        state = self._state if state is None else state
+        assert state is not None
         info: dict[str, Any] = {}
         mask = np.zeros(self.num_envs, bool)
         mask[rows] = True
-        for key, value in reset_info_arrays(self._state, rows).items():
+        for key, value in reset_info_arrays(state, rows).items():
             full = np.zeros(self.num_envs, np.int64)
             full[rows] = value
             info[key], info["_" + key] = full, mask.copy()
         return info
+
+    def _add_reset_info(
+        self, info: dict[str, Any], rows: np.ndarray, state: SimState | None = None
+    ) -> None:
+        """Write the reset keys of ``rows`` (reset in this step) into a step's ``info``."""
+        reset = self._reset_info(rows, state)
+        for key in RESET_INFO_KEYS:
+            info[key][rows] = reset[key][rows]
+            info["_" + key] |= reset["_" + key]
 
     def _step_info(self, outcome: StepOutcome, reset_rows: np.ndarray) -> dict[str, Any]:
         """Step keys of every row (copies), zero and masked off on the ``reset_rows``."""
@@ -208,6 +391,36 @@ class SlateRecVectorEnv(VectorEnv):
                 full[reset_rows] = 0
             info[key], info["_" + key] = full, stepped.copy()
         return info
+
+    # -- rendering ------------------------------------------------------------------------------
+    def render(self) -> list[Any] | None:  # type: ignore[override]
+        """One line (``"ansi"``) or one ``(H, W, 3)`` uint8 frame (``"rgb_array"``) per row, or
+        the frames of the first four rows shown in a 2 x 2 grid (``"human"``, returns None)."""
+        if self.render_mode is None:
+            logger.warn(
+                "render() was called without a render mode: pass render_mode= one of "
+                f"{list(RENDER_MODES)} to the vector env"
+            )
+            return None
+        if self._state is None or self.render_mode not in RENDER_MODES:
+            return None
+        rows = np.arange(min(self.num_envs, 4)) if self.render_mode == "human" else None
+        views = session_views(self.sim, self._state, self._last, self._served, rows)
+        if self.render_mode == "ansi":
+            return [session_text(view) for view in views]
+        assert self._layout is not None
+        frames = [self._layout.draw(view) for view in views]
+        if self.render_mode == "rgb_array":
+            return frames
+        if self._viewer is None:
+            self._viewer = HumanViewer(self.metadata["render_fps"], "SlateRec-v0 (rows 0-3)")
+        self._viewer.show(tile(frames, min(len(frames), 2)))
+        return None
+
+    def close_extras(self, **kwargs: Any) -> None:
+        if self._viewer is not None:
+            self._viewer.close()
+            self._viewer = None
 
     # -- hidden state -----------------------------------------------------------------------------
     def oracle_affinities(self) -> np.ndarray:
