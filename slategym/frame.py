@@ -7,8 +7,8 @@ A frame (``(H, W, 3)`` uint8, ``W = 512``, ``H`` fixed by the configuration) sho
   its first slate;
 * the last slate served: one box per position (``P0`` first) filled with the colour of its item's
   topic and labelled with the topic and the catalog id; a white frame and ``CLICK`` under a clicked
-  position, a gold frame and ``CLICK+BUY`` under a purchase, a grey box and ``DUP`` for a repeated
-  item; its time, clicks, purchases and reward above;
+  position, a gold frame and ``CLICK+BUY`` under a purchase, a hatched box and ``DUP`` for a
+  repeated item; its time, clicks, purchases and reward above;
 * the candidates of the pending request as small squares in their topics' colours, and the legend;
 * the observable user profile (one bar per column of ``obs["user"]``, all in ``[0, 1]``) and, marked
   hidden, the satisfaction of the user model (hidden state the agent never observes).
@@ -50,7 +50,8 @@ PROFILE = (120, 180, 255)
 HIDDEN = (230, 120, 120)
 CLICK = (255, 255, 255)
 PURCHASE = (255, 196, 0)
-DUPLICATE = (80, 80, 80)
+DUPLICATE = (90, 92, 104)
+_HATCH = np.add.outer(np.arange(SLOT), np.arange(SLOT)) % 8 < 3  # diagonal stripes
 _TAB10 = (
     (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
     (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
@@ -217,13 +218,14 @@ class FrameLayout:
                 _frame(canvas, x, y, SLOT, SLOT, TRACK, 1)
                 draw_text(canvas, x + 3, y + 3, f"P{j}", DIM)
                 continue
-            fill = (
-                np.array(DUPLICATE, np.uint8)
-                if not slate.valid[j]
-                else self.colors[slate.topics[j] % len(self.colors)]
-            )
-            _rect(canvas, x, y, SLOT, SLOT, fill)
-            ink = _ink(fill)
+            if slate.valid[j]:
+                fill = self.colors[slate.topics[j] % len(self.colors)]
+                _rect(canvas, x, y, SLOT, SLOT, fill)
+                ink = _ink(fill)
+            else:  # a repeat is shown but never clicked: hatched, in no topic's colour
+                canvas[y : y + SLOT, x : x + SLOT][_HATCH] = DUPLICATE
+                _frame(canvas, x, y, SLOT, SLOT, DIM, 1)
+                ink = TEXT
             draw_text(canvas, x + 4, y + 4, f"P{j}", ink)
             draw_text(canvas, x + 4, y + 16, f"T{slate.topics[j]}", ink)
             draw_text(canvas, x + 4, y + 28, f"#{str(int(slate.item_ids[j]))[-7:]}", ink)

@@ -82,7 +82,7 @@ def test_a_click_changes_the_pixels_of_its_slot_only() -> None:
     assert not np.array_equal(_slot(bought, 2), _slot(clicked, 2))  # a purchase is visible too
 
 
-def test_slot_fill_is_the_topic_colour_and_duplicates_are_grey() -> None:
+def test_slot_fill_is_the_topic_colour_and_duplicates_are_hatched() -> None:
     frame = LAYOUT.draw(_view())
     colors = topic_colors(3)
     for j in range(4):
@@ -91,7 +91,9 @@ def test_slot_fill_is_the_topic_colour_and_duplicates_are_grey() -> None:
         assert np.array_equal(corner, colors[j % 3])
     dup = LAYOUT.draw(_view(valid=False))
     x, y, _, _ = LAYOUT.slot_box(0)
-    assert not np.array_equal(dup[y + SLOT - 2, x + SLOT - 2], colors[0])
+    box = dup[y + 1 : y + SLOT - 1, x + 1 : x + SLOT - 1].reshape(-1, 3)
+    assert not (box == colors[0]).all(axis=1).any()  # no pixel in the topic's colour
+    assert len(np.unique(box, axis=0)) >= 2  # stripes
 
 
 def test_frames_depend_on_what_they_show() -> None:
@@ -210,3 +212,14 @@ def test_human_mode_without_matplotlib_names_what_to_install(
     env = slategym.SlateRecEnv(render_mode="human", **SMALL)
     with pytest.raises(DependencyNotInstalled, match=r"pip install matplotlib"):
         env.reset(seed=0)
+
+
+def test_the_docs_picture_is_the_frame_the_env_draws() -> None:
+    plt = pytest.importorskip("matplotlib.pyplot")
+    import runpy
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    script = runpy.run_path(str(root / "docs" / "render_frame.py"))
+    png = plt.imread(root / "docs" / "img" / "render_frame.png")  # RGBA floats in [0, 1]
+    assert np.array_equal(np.round(png[:, :, :3] * 255).astype(np.uint8), script["frame"]())
