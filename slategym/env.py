@@ -111,7 +111,7 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     ``render_mode="rgb_array"``: ``render()`` returns an ``(H, W, 3)`` uint8 picture of the session
     (the slate with each position's topic colour, clicks and purchases; the time; the candidates'
     topics; the observable user profile; the satisfaction, marked as hidden state), described in
-    :mod:`slategym.render` and drawn with numpy alone. ``"human"`` shows that picture in a
+    :mod:`slategym.frame` and drawn with numpy alone. ``"human"`` shows that picture in a
     matplotlib window (install matplotlib) at every ``reset`` and ``step``; ``"ansi"`` returns one
     line of text. Another mode is warned about, as Gymnasium does, and renders nothing.
 

@@ -124,34 +124,37 @@ class SlateRecVectorEnv(VectorEnv):
 
     Rendering (``render_mode=``): ``"rgb_array"`` returns a list of ``N`` frames and ``"ansi"`` a
     list of ``N`` lines, one per row (as Gymnasium's vector envs and its vector ``RecordVideo``
-    expect; each frame is described in :mod:`slategym.render`, about 0.4 MB per row);
+    expect; each frame is described in :mod:`slategym.frame`, about 0.4 MB per row);
     ``"human"`` shows the frames of the first four rows in a 2 x 2 grid.
 
-    Create it with ``gym.make_vec("SlateRec-v0", num_envs=N, vectorization_mode="vector_entry_point",
-    **config)``; ``max_episode_steps``, ``autoreset_mode`` and ``render_mode`` are keywords of
-    ``make_vec`` too. (Gymnasium's ``make_vec`` refuses ``vector_kwargs`` for a vector entry point,
-    in 1.2.2 as in 1.4: pass ``autoreset_mode=`` directly. ``vector_kwargs={"autoreset_mode": ...}``
-    is for the ``"sync"`` and ``"async"`` modes.)
+    Create it with ``gym.make_vec("SlateRec-v0", N, vectorization_mode="vector_entry_point")``,
+    configuration keywords after it; ``max_episode_steps``, ``autoreset_mode`` and
+    ``render_mode`` are keywords of ``make_vec`` too. Gymnasium's ``make_vec`` refuses any
+    ``vector_kwargs`` for a vector entry point (in 1.2.2 as in 1.4), so pass ``autoreset_mode=``
+    directly; ``vector_kwargs={"autoreset_mode": ...}`` is for the ``"sync"`` and ``"async"``
+    modes, where Gymnasium's own vector envs take it. Unknown keywords raise ``TypeError``.
 
-    Example:
-        >>> import gymnasium as gym
-        >>> import slategym
-        >>> envs = gym.make_vec("SlateRec-v0", num_envs=4, vectorization_mode="vector_entry_point")
-        >>> obs, info = envs.reset(seed=0)
-        >>> obs["candidates"].shape
-        (4, 50, 10)
-        >>> obs, rewards, terminated, truncated, info = envs.step(envs.action_space.sample())
-        >>> rewards.shape, info["clicks"].shape
-        ((4,), (4, 6))
-        >>> envs.autoreset_mode
-        <AutoresetMode.NEXT_STEP: 'NextStep'>
+    ## Example
 
-    Version History:
-        * v0, slategym 0.2: ``autoreset_mode`` (``SAME_STEP`` and ``DISABLED`` besides
-          ``NEXT_STEP``), ``max_episode_steps`` honoured per row (it was silently dropped), the
-          action of a row about to be reset is no longer validated, ``render_mode`` ("ansi",
-          "rgb_array", "human"), unknown keywords raise ``TypeError``. Default behaviour
-          (``NEXT_STEP``, no step limit) is unchanged, trajectory for trajectory.
+    >>> import gymnasium as gym
+    >>> import slategym
+    >>> envs = gym.make_vec("SlateRec-v0", num_envs=4, vectorization_mode="vector_entry_point")
+    >>> obs, info = envs.reset(seed=0)
+    >>> obs["candidates"].shape
+    (4, 50, 10)
+    >>> obs, rewards, terminated, truncated, info = envs.step(envs.action_space.sample())
+    >>> rewards.shape, info["clicks"].shape
+    ((4,), (4, 6))
+    >>> envs.autoreset_mode
+    <AutoresetMode.NEXT_STEP: 'NextStep'>
+
+    ## Version History
+
+    * v0, slategym 0.2: ``autoreset_mode`` (``SAME_STEP`` and ``DISABLED`` besides
+      ``NEXT_STEP``); ``max_episode_steps`` honoured per row (it was silently dropped); the action
+      of a row about to be reset is no longer validated; ``render_mode`` ("ansi", "rgb_array",
+      "human"); unknown keywords raise ``TypeError``. The default behaviour (``NEXT_STEP``, no
+      step limit) is unchanged, trajectory for trajectory (pinned).
     """
 
     metadata: dict[str, Any] = {
