@@ -258,8 +258,9 @@ class SlateRecVectorEnv(VectorEnv):
             self.render()
         return self.sim.observe(self._state), info
 
+    # -- step -------------------------------------------------------------------------------------
     def step(
-        self, actions: np.ndarray
+        self, actions: Any
     ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         if self._state is None:
             raise RuntimeError("call reset() before step()")
@@ -360,7 +361,7 @@ class SlateRecVectorEnv(VectorEnv):
         self._add_reset_info(info, rows, state)
         return state
 
-    # -- info ---------------------------------------------------------------------------------
+    # -- info -------------------------------------------------------------------------------------
     def _reset_info(self, rows: np.ndarray, state: SimState | None = None) -> dict[str, Any]:
         """Reset keys of ``rows`` (zero and masked off elsewhere)."""
         state = self._state if state is None else state
@@ -395,7 +396,7 @@ class SlateRecVectorEnv(VectorEnv):
             info[key], info["_" + key] = full, stepped.copy()
         return info
 
-    # -- rendering ------------------------------------------------------------------------------
+    # -- rendering --------------------------------------------------------------------------------
     def render(self) -> list[Any] | None:  # type: ignore[override]
         """One line (``"ansi"``) or one ``(H, W, 3)`` uint8 frame (``"rgb_array"``) per row, or
         the frames of the first four rows shown in a 2 x 2 grid (``"human"``, returns None)."""
