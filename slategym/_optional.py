@@ -9,7 +9,9 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-EXTRAS: dict[str, str] = {"pyarrow": "data", "pandas": "data", "minari": "data"}
+EXTRAS: dict[str, str] = {
+    "pyarrow": "data", "pandas": "data", "minari": "data", "matplotlib": "experiments",
+}  # fmt: skip
 """Optional module -> the ``pip install 'slategym[extra]'`` that provides it."""
 
 

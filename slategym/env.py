@@ -112,8 +112,9 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     (the slate with each position's topic colour, clicks and purchases; the time; the candidates'
     topics; the observable user profile; the satisfaction, marked as hidden state), described in
     :mod:`slategym.frame` and drawn with numpy alone. ``"human"`` shows that picture in a
-    matplotlib window (install matplotlib) at every ``reset`` and ``step``; ``"ansi"`` returns one
-    line of text. Another mode is warned about, as Gymnasium does, and renders nothing.
+    matplotlib window (``pip install "slategym[experiments]"``) at every ``reset`` and ``step``;
+    ``"ansi"`` returns one line of text. Another mode is warned about, as Gymnasium does, and
+    renders nothing.
 
     ## Keywords
 

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from gymnasium import logger
-from gymnasium.error import DependencyNotInstalled
 
+from slategym._optional import require
 from slategym.frame import TRACK, FrameLayout, SessionView, SlateView
 from slategym.timeline import minute_to_day_hour
 from slategym.types import SimState, StepOutcome
@@ -34,11 +34,6 @@ if TYPE_CHECKING:
 
 RENDER_MODES: tuple[str, ...] = ("ansi", "rgb_array", "human")
 """Render modes of ``SlateRecEnv`` and ``SlateRecVectorEnv``."""
-MATPLOTLIB_HINT = (
-    'render_mode="human" shows frames with matplotlib, which is not installed: '
-    "pip install matplotlib (or a slategym extra that includes it, e.g. "
-    '"slategym[experiments]"), or use render_mode="rgb_array" and show the frames yourself'
-)
 
 
 def check_render_mode(owner: str, render_mode: Any) -> Any:
@@ -153,10 +148,7 @@ class HumanViewer:
         self._last = -np.inf
 
     def show(self, frame: np.ndarray) -> None:
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError as err:
-            raise DependencyNotInstalled(MATPLOTLIB_HINT) from err
+        plt = require("matplotlib.pyplot", 'render_mode="human"')
         if self.figure is None or not plt.fignum_exists(self.figure.number):
             h, w, _ = frame.shape
             self.figure = plt.figure(figsize=(w / 100, h / 100), dpi=100)

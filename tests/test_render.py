@@ -8,7 +8,6 @@ import warnings
 import gymnasium as gym
 import numpy as np
 import pytest
-from gymnasium.error import DependencyNotInstalled
 
 import slategym
 from slategym import font
@@ -210,7 +209,9 @@ def test_human_mode_without_matplotlib_names_what_to_install(
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     env = slategym.SlateRecEnv(render_mode="human", **SMALL)
-    with pytest.raises(DependencyNotInstalled, match=r"pip install matplotlib"):
+    with pytest.raises(
+        ImportError, match=r"render_mode=\"human\" needs .*'slategym\[experiments\]'"
+    ):
         env.reset(seed=0)
 
 
