@@ -6,14 +6,17 @@ This is the *RecSim side* of the check that slategym's RecSim presets (``interes
 RecSim, never in the project's environment (RecSim needs TensorFlow, gym 0.25 and numpy < 2)::
 
     python3 -m venv /work/recsim-venv
-    /work/recsim-venv/bin/pip install recsim==0.2.4 "tensorflow<2.16"
+    /work/recsim-venv/bin/pip install --no-deps -r docs/data/recsim_reference/recsim-venv.txt
 
-(That resolves gym 0.25.2, numpy 1.26.4, gin-config 0.5.0, tensorflow 2.15.1 on Python 3.11; no other
-pin is needed.) The environments are specified in words and formulas, with file:line citations into
-recsim 0.2.4, in the RecSim specification note kept beside this work (see ``docs/data/recsim_reference/
-README.md``).
+(the exact venv that wrote the reference files: recsim 0.2.4, numpy 1.26.4, gym 0.25.2, tensorflow
+2.15.1, dopamine-rl 3.2.1, Python 3.11). Unpinned: ``pip install recsim==0.2.4 "tensorflow<2.16"``
+runs the environments; ``pip install --no-deps dopamine-rl==3.2.1`` then makes ``recsim.agents``
+importable (dopamine-rl 4 lacks ``dopamine.agents``).
 
-Two commands:
+The environments are specified in words and formulas, with file:line citations into recsim 0.2.4, in
+the RecSim specification note delivered with this work (see ``docs/data/recsim_reference/README.md``).
+
+Commands:
 
 ``episodes``
     Runs ``--episodes`` episodes of one RecSim environment (built by the module's own
