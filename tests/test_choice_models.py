@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats
 
 from slategym.choice import (
     ChoiceModel,
@@ -18,6 +17,7 @@ from slategym.choice import (
     PositionBased,
     ProportionalCascade,
 )
+from tests.chi2 import chi2_pvalue
 
 MODELS: dict[str, ChoiceModel] = {
     "mnl": MultinomialLogit(beta=1.5, no_click_logit=1.0),
@@ -56,13 +56,6 @@ def test_batched_probabilities_match_rowwise() -> None:
         assert np.allclose(model.probabilities(batch), rows)
 
 
-def _chi2_pvalue(counts: np.ndarray, probs: np.ndarray) -> float:
-    keep = probs > 0
-    assert counts[~keep].sum() == 0, "an impossible outcome was sampled"
-    expected = probs[keep] * counts.sum()
-    return float(stats.chisquare(counts[keep], expected).pvalue)
-
-
 @pytest.mark.parametrize("name", MODELS)
 def test_first_click_frequencies_match_probabilities(name: str) -> None:
     model = MODELS[name]
@@ -73,7 +66,7 @@ def test_first_click_frequencies_match_probabilities(name: str) -> None:
             assert clicks.sum(axis=1).max() <= 1
         first = np.where(clicks.any(axis=1), clicks.argmax(axis=1), aff.size)
         counts = np.bincount(first, minlength=aff.size + 1)
-        assert _chi2_pvalue(counts, model.probabilities(aff)) > ALPHA
+        assert chi2_pvalue(counts, model.probabilities(aff)) > ALPHA
 
 
 def _joint_probability(model: ChoiceModel, aff: np.ndarray, pattern: tuple[int, ...]) -> float:
@@ -108,7 +101,7 @@ def test_joint_click_patterns_match_definition(name: str) -> None:
         clicks = model.sample(np.tile(aff, (DRAWS, 1)), rng)
         codes = clicks.astype(int) @ (2 ** np.arange(aff.size)[::-1])
         counts = np.bincount(codes, minlength=len(patterns))
-        assert _chi2_pvalue(counts, probs) > ALPHA
+        assert chi2_pvalue(counts, probs) > ALPHA
         # the exposed marginals agree with the joint distribution
         marg = np.array(
             [sum(p for p, pat in zip(probs, patterns) if pat[k]) for k in range(aff.size)]
@@ -124,7 +117,7 @@ def test_chi_square_detects_a_wrong_distribution() -> None:
     first = np.where(clicks.any(axis=1), clicks.argmax(axis=1), aff.size)
     counts = np.bincount(first, minlength=aff.size + 1)
     wrong = MultinomialLogit(beta=1.4, no_click_logit=1.0).probabilities(aff)
-    assert _chi2_pvalue(counts, wrong) < ALPHA
+    assert chi2_pvalue(counts, wrong) < ALPHA
 
 
 def test_mnl_is_shift_invariant() -> None:
@@ -169,7 +162,7 @@ def test_invalid_positions_are_never_clicked() -> None:
     clicks = model.sample(np.tile(aff[0], (DRAWS, 1)), rng, valid=np.tile(valid[0], (DRAWS, 1)))
     first = np.where(clicks.any(axis=1), clicks.argmax(axis=1), 4)
     expected = np.array([p[0], 0.0, p[2], 0.0, p[1] + p[3] + p[4]])
-    assert _chi2_pvalue(np.bincount(first, minlength=5), expected) > ALPHA
+    assert chi2_pvalue(np.bincount(first, minlength=5), expected) > ALPHA
 
 
 def test_proportional_clips_negative_scores_and_handles_all_zero() -> None:
