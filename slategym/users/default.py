@@ -62,11 +62,16 @@ class DefaultUserModel(UserModel):
         P(\text{buy}_k \mid C_k) = \sigma(b_0 + b_a a_k + b_q q_k - \rho_u r_k), \qquad
         \text{dwell}_k = \min(d_{\max},\; \bar d\, e^{\gamma a_k} E)
 
-        \theta \leftarrow \theta + \eta \sum_k C_k (v_k - \theta), \qquad
+        \theta \leftarrow \theta + \eta \sum_k C_k v_k - \min\Big(1, \eta \sum_k C_k\Big)\, \theta, \qquad
         f \leftarrow \delta f + \sum_k C_k\, e_{\tau_k}
 
         h = \frac{\sum_k C_k \sigma(a_k + q_k)}{\max(1, \sum_k C_k)}, \qquad
         s \leftarrow (1 - \alpha) s + \alpha h
+
+    The interest update is :math:`\theta + \eta \sum_k C_k (v_k - \theta)` as long as
+    :math:`\eta \sum_k C_k \le 1`; beyond, the old interests are replaced, never flipped in sign.
+    ``f`` is the per-topic fatigue vector (:math:`e_t` the unit vector of topic ``t``), ``s`` the
+    satisfaction after the slate.
 
     Session decisions (``n`` the no-click streak after this slate, :math:`\kappa_u` patience):
 
