@@ -34,13 +34,24 @@ Over many users the share of session starts in hour ``h`` therefore follows :mat
 
 ## Chronotypes
 
-Three built-in hour-of-day profiles (a constant floor plus von Mises bumps on the 24-hour circle):
+Three built-in hour-of-day profiles, each a constant floor plus von Mises bumps on the 24-hour
+circle, evaluated at the middle of every slot and normalised:
 
-| chronotype | peaks (hour of day) |
-|---|---|
-| ``morning`` | 7.5 (main), 12.5, 19.0 |
-| ``evening`` | 20.5 (main), 12.5 |
-| ``night`` | 23.5 (main), 1.5, 18.0 |
+.. math::
+
+    \pi_h \propto f + \sum_b w_b \exp\big(\kappa (\cos(2\pi (h + \tfrac12 - c_b) / 24) - 1)\big),
+    \qquad f = 0.05,\ \kappa = 4 .
+
+Bumps that lie close together merge, so the busiest slot is not always a bump's centre:
+
+| chronotype | bumps: centre hour (weight) | busiest slot | slots that are local maxima |
+|---|---|---|---|
+| ``morning`` | 7.5 (1), 12.5 (0.4), 19.0 (0.35) | 7 (07:00-08:00) | 7, 18 |
+| ``evening`` | 20.5 (1), 12.5 (0.3) | 20 (20:00-21:00) | 12, 20 |
+| ``night`` | 23.5 (1), 1.5 (0.6), 18.0 (0.3) | 0 (00:00-01:00) | 0 |
+
+(The night profile's main bump is centred on 23:30, but the bump at 01:30 overlaps it, so slot 0
+gets more mass than slot 23.)
 
 ## Version History
 

@@ -114,10 +114,12 @@ def test_sessions_per_hour_follow_the_hour_of_day_profile(chronotype: str) -> No
 
 
 def test_sessions_end_and_users_return() -> None:
-    run = _week(64, 1500, num_users=200)
+    # A cap of 8 slates: about one session in twelve reaches it (measured), so the cap is exercised.
+    run = _week(64, 1500, num_users=200, max_session_steps=8)
     c = run["config"]
     assert run["ended"] > 1000
-    assert run["lengths"].min() >= 1 and run["lengths"].max() <= c.max_session_steps
+    assert run["lengths"].min() >= 1 and run["lengths"].max() == c.max_session_steps == 8
+    assert np.sum(run["lengths"] == 8) > 500  # capped sessions end at the cap, not one slate later
     assert 1.5 < run["lengths"].mean() < c.max_session_steps
     # most users come back for several sessions in a week
     assert run["episodes"] > 50
@@ -134,18 +136,24 @@ def test_unhappy_users_churn_more() -> None:
 
 
 def test_the_hour_advances_inside_a_session() -> None:
-    env = gym.make("SlateRec-v0", num_users=50, max_session_steps=200, step_minutes=7.0,
-                   user_model_kwargs={"leave_bias": -20.0, "leave_streak": 0.0,
-                                      "leave_satisfaction": 0.0})  # fmt: skip
+    """Steps alone take 30 x 0.25 = 7.5 minutes; the hour moves on because of the dwell time."""
+    env = gym.make("SlateRec-v0", num_users=50, max_session_steps=200, step_minutes=0.25,
+                   choice_model_kwargs={"no_click_logit": -2.0},
+                   user_model_kwargs={"leave_bias": -30.0, "leave_streak": 0.0,
+                                      "leave_satisfaction": 0.0, "dwell_minutes": 15.0,
+                                      "dwell_cap": 60.0})  # fmt: skip
     env.reset(seed=0)
-    hours, sessions = [], []
+    start = float(env.unwrapped.state.clock[0])
+    hours, sessions, elapsed = [], [], 0.0
     for _ in range(30):
         _, _, term, trunc, info = env.step(np.arange(6))
+        assert info["hour"] == math.floor((start + elapsed) / 60) % 24
         hours.append(info["hour"])
         sessions.append(info["session_index"])
+        elapsed += 0.25 + float(np.sum(info["dwell"]))
         assert not (term or trunc)
     assert len(set(sessions)) == 1  # one long session ...
-    assert len(set(hours)) >= 3  # ... spanning several hourly slots
+    assert len(set(hours)) >= 3  # ... spanning several hourly slots, through the dwell alone
 
 
 def test_catalog_ages_when_new_items_arrive() -> None:
