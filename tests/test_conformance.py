@@ -147,11 +147,33 @@ def test_vector_env_is_deterministic_and_seeds_matter() -> None:
 
 
 def test_vector_env_reset_mask_resets_only_masked_rows() -> None:
-    envs = gym.make_vec("SlateRec-v0", 4, vectorization_mode="vector_entry_point", **SMALL)
-    obs, _ = envs.reset(seed=0)
-    obs, *_ = envs.step(np.tile(np.arange(4), (4, 1)))
+    """Masked rows start a new episode on their own stream, exactly as a single env's reset()
+    without a seed does; the other rows keep their observation and carry on."""
+    seeds = [21, 22, 23, 24]
+    config = {**SMALL, "user_model_kwargs": {"leave_bias": -40.0, "churn_bias": -40.0}}
+    envs = gym.make_vec("SlateRec-v0", 4, vectorization_mode="vector_entry_point", **config)
+    singles = [slategym.SlateRecEnv(**config) for _ in seeds]
+    envs.reset(seed=seeds)
+    for env, seed in zip(singles, seeds):
+        env.reset(seed=seed)
+    slates = np.tile(np.arange(4), (4, 1))
+    for _ in range(3):
+        obs, _, term, trunc, _ = envs.step(slates)
+        assert not (term | trunc).any()
+        for env in singles:
+            env.step(slates[0])
+    assert (obs["time"][:, 2] > 0).any() or (obs["history_ids"] >= 0).any()  # rows moved on
     mask = np.array([True, False, False, True])
     obs2, info = envs.reset(options={"reset_mask": mask})
     assert np.array_equal(info["_user_id"], mask)
     for k in obs:
         assert np.array_equal(obs[k][~mask], obs2[k][~mask])
+    for i in np.flatnonzero(mask):
+        fresh, fresh_info = singles[i].reset()  # a new episode on the same stream
+        assert _same({k: v[i] for k, v in obs2.items()}, fresh)
+        assert info["user_id"][i] == fresh_info["user_id"]
+        assert obs2["time"][i, 2] == 0 and np.all(obs2["history_ids"][i] == -1)
+    # the reset rows go on as the single envs do, the others as before
+    out = envs.step(slates)
+    for i in np.flatnonzero(mask):
+        assert _same({k: v[i] for k, v in out[0].items()}, singles[i].step(slates[0])[0])

@@ -13,6 +13,7 @@ import slategym
 from slategym.catalog import Catalog
 from slategym.choice import ChoiceModel
 from slategym.users import DefaultUserModel, Population, UserState
+from tests.chi2 import chi2_pvalue
 from tests.conftest import SMALL
 
 
@@ -68,10 +69,30 @@ def test_custom_models_run_through_gym_make() -> None:
 
 
 def test_custom_models_in_the_vector_env() -> None:
-    envs = gym.make_vec("SlateRec-v0", 4, vectorization_mode="vector_entry_point",
-                        choice_model="test_top_heavy", user_model="test_topic_lover", **SMALL)  # fmt: skip
-    envs.reset(seed=1)
-    envs.step(np.tile(np.arange(4), (4, 1)))
+    """The native vector env runs the registered models: clicks follow TopHeavyChoice over
+    TopicLover's affinities (+4 for topic 0, -4 otherwise), computed here from their definitions."""
+    bonus, no_click, n = 1.5, 1.0, 64
+    envs = gym.make_vec("SlateRec-v0", n, vectorization_mode="vector_entry_point",
+                        choice_model="test_top_heavy", user_model="test_topic_lover",
+                        choice_model_kwargs={"position_bonus": bonus}, **SMALL)  # fmt: skip
+    assert isinstance(envs.unwrapped.sim.choice_model, TopHeavyChoice)
+    assert isinstance(envs.unwrapped.sim.user_model, TopicLover)
+    obs, _ = envs.reset(seed=1)
+    topic = envs.unwrapped.sim.catalog.topic
+    observed, expected = np.zeros(5), np.zeros(5)
+    for _ in range(60):
+        slates = np.tile(np.arange(4), (n, 1))
+        aff = np.where(topic[np.take_along_axis(obs["candidate_ids"], slates, 1)] == 0, 4.0, -4.0)
+        w = np.exp(np.concatenate([aff - bonus * np.arange(4), np.full((n, 1), no_click)], 1))
+        obs, _, _, _, info = envs.step(slates)
+        served = info["_clicks"]
+        expected += (w / w.sum(axis=1, keepdims=True))[served].sum(axis=0)
+        clicks = info["clicks"][served]
+        first = np.where(clicks.any(axis=1), clicks.argmax(axis=1), 4)
+        observed += np.bincount(first, minlength=5)
+    assert observed[:4].sum() > 500
+    # rows have different distributions: a chi-square on the summed counts is conservative
+    assert chi2_pvalue(observed, expected / expected.sum()) > 1e-3
     assert "test_top_heavy" in slategym.registered_choice_models()
     assert "test_topic_lover" in slategym.registered_user_models()
 
