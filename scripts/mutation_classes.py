@@ -1,0 +1,158 @@
+"""Hand-written mutants of the slips issue 14 listed: each must make at least one test fail.
+
+Each mutant replaces one exact snippet of a file (it must occur exactly once) in a scratch copy of the
+tracked tree, runs the given test files there, and reports the tests that fail. A mutant that no test
+catches, or whose snippet is no longer found (the code moved: update the list), fails the run.
+
+    .venv/bin/python scripts/mutation_classes.py            # every mutant (about 10 minutes)
+    .venv/bin/python scripts/mutation_classes.py -k reward  # the mutants whose name contains "reward"
+
+Not part of CI; ``scripts/mutation.sh`` (mutmut) is the broad tool, this is the named checklist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    path: str
+    old: str
+    new: str
+    tests: tuple[str, ...]
+
+
+T_CHOICE = ("tests/test_formulas_choice.py", "tests/test_choice_models.py")
+T_USER = ("tests/test_formulas_user.py",)
+T_TIME = ("tests/test_formulas_timeline.py", "tests/test_timeline.py")
+T_SIM = ("tests/test_formulas_simulator.py", "tests/test_formulas_timeline.py",
+         "tests/test_timeline.py")  # fmt: skip
+T_REWARD = ("tests/test_formulas_rewards.py", "tests/test_docs.py")
+
+MUTANTS = [
+    Mutant("proportional: no-click mass not offset", "slategym/choice/proportional.py",
+           "scores[..., -1] = self.no_click_mass - self.min_normalizer",
+           "scores[..., -1] = self.no_click_mass", T_CHOICE),
+    Mutant("position-based: sigmoid(beta (a + bias))", "slategym/choice/position_based.py",
+           "sigmoid(self.beta * aff + self.bias)", "sigmoid(self.beta * (aff + self.bias))",
+           T_CHOICE),
+    Mutant("exponential cascade: attention_prob dropped", "slategym/choice/exponential_cascade.py",
+           "sequential_to_first_click(self.attention_prob * scores)",
+           "sequential_to_first_click(scores)", T_CHOICE),
+    Mutant("proportional cascade: + min_normalizer", "slategym/choice/proportional_cascade.py",
+           "np.float64) - self.min_normalizer", "np.float64) + self.min_normalizer", T_CHOICE),
+    Mutant("user: purchase price sign flipped", "slategym/users/default.py",
+           "- population.price_sensitivity.take(uid)[:, None] * items[..., d + 2]",
+           "+ population.price_sensitivity.take(uid)[:, None] * items[..., d + 2]", T_USER),
+    Mutant("user: fatigue decays by 1 - fatigue_decay", "slategym/users/default.py",
+           "fatigue = self.fatigue_decay * state.fatigue",
+           "fatigue = (1.0 - self.fatigue_decay) * state.fatigue", T_USER),
+    Mutant("user: leave logit streak * patience", "slategym/users/default.py",
+           "self.leave_streak * streak / population.patience.take(uid)",
+           "self.leave_streak * streak * population.patience.take(uid)", T_USER),
+    Mutant("user: fatigue raises the affinity", "slategym/users/default.py",
+           "aff -= self.fatigue_weight", "aff += self.fatigue_weight", T_USER),
+    Mutant("timeline: profile mirrored", "slategym/timeline.py",
+           "return rate / rate.sum()", "return rate[::-1] / rate.sum()", T_TIME),
+    Mutant("timeline: profile shifted by 30 minutes", "slategym/timeline.py",
+           "hours = np.arange(HOURS) + 0.5", "hours = np.arange(HOURS) + 0.0", T_TIME),
+    Mutant("timeline: night main bump at 23:00 (busiest slot 23)", "slategym/timeline.py",
+           '"night": ((23.5, 1.0), (1.5, 0.6)', '"night": ((23.0, 1.0), (1.5, 0.6)', T_TIME),
+    Mutant("simulator: fast duplicate path misses a repeat K-1 apart", "slategym/simulator.py",
+           "for d in range(1, k))", "for d in range(1, k - 1))", T_SIM),
+    Mutant("simulator: dwell does not advance the clock", "slategym/simulator.py",
+           "clock = state.clock + c.step_minutes + np.add.reduce(dwell, axis=1)",
+           "clock = state.clock + c.step_minutes", T_SIM),
+    Mutant("simulator: sessions run one slate past max_session_steps", "slategym/simulator.py",
+           "full = state.session_step + 1 >= c.max_session_steps",
+           "full = state.session_step >= c.max_session_steps", T_SIM),
+    Mutant("reward: purchase counts clicks", "slategym/rewards.py",
+           '"purchase": lambda o: o.purchases.sum(', '"purchase": lambda o: o.clicks.sum(',
+           T_REWARD),
+    Mutant("reward: weighted keeps only its last term", "slategym/rewards.py",
+           "total += weight * SIGNALS[name](outcome)", "total = weight * SIGNALS[name](outcome)",
+           T_REWARD),
+    Mutant("reward: engagement averages", "slategym/rewards.py",
+           '"engagement": lambda o: o.dwell.sum(axis=1)',
+           '"engagement": lambda o: o.dwell.mean(axis=1)', T_REWARD),
+    # the weak tests the issue listed, each against the slip its name is about
+    Mutant("vector env: custom choice model replaced by the default", "slategym/vector_env.py",
+           "self.sim = Simulator(config)",
+           "self.sim = Simulator(config.replace(choice_model='mnl', choice_model_kwargs={}))",
+           ("tests/test_extension.py",)),
+    Mutant("vector env: reset_mask rows not reset", "slategym/vector_env.py",
+           "            self._state.put(rows, fresh)", "            pass",
+           ("tests/test_conformance.py",)),
+    Mutant("docs: extending example's user ignores its price weight", "docs/extending.md",
+           "return base - self.price_weight * catalog.price_z[item_ids]", "return base",
+           ("tests/test_docs.py",)),
+    Mutant("docs: README quick start stops after one slate", "README.md",
+           "clicks, steps, done = clicks + reward, steps + 1, terminated or truncated",
+           "clicks, steps, done = clicks + reward, steps + 1, True", ("tests/test_docs.py",)),
+    Mutant("agents: doctest output changed", "agents/gfn/agent.py",
+           "['buffer_size', 'click_rate', 'entropy']", "['buffer_size', 'click_rate', 'loss']",
+           ("agents/gfn/agent.py",)),
+]
+
+
+def _copy_tree(dest: Path) -> None:
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                           check=True).stdout.split()  # fmt: skip
+    for name in files:
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+
+
+def run(mutant: Mutant, python: str) -> tuple[str, list[str]]:
+    """Status ("caught", "SURVIVED", "NOT FOUND") and the failing tests of one mutant."""
+    with tempfile.TemporaryDirectory(prefix="slategym-mutant-") as tmp:
+        dest = Path(tmp)
+        _copy_tree(dest)
+        path = dest / mutant.path
+        text = path.read_text()
+        if text.count(mutant.old) != 1:
+            return "NOT FOUND", []
+        path.write_text(text.replace(mutant.old, mutant.new))
+        result = subprocess.run(
+            [python, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
+             "--no-header", "-rf", *mutant.tests],
+            cwd=dest, capture_output=True, text=True,
+        )  # fmt: skip
+        failed = re.findall(r"^FAILED (\S+)", result.stdout, flags=re.M)
+        if result.returncode not in (0, 1):  # collection error, crash: caught, show why
+            failed = failed or [f"pytest exit {result.returncode}: {result.stdout[-300:]}"]
+        return ("caught" if failed else "SURVIVED"), failed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-k", default="", help="run only the mutants whose name contains this")
+    args = parser.parse_args(argv)
+    python = str(ROOT / ".venv" / "bin" / "python")
+    bad = 0
+    for mutant in MUTANTS:
+        if args.k not in mutant.name:
+            continue
+        status, failed = run(mutant, python)
+        bad += status != "caught"
+        print(f"{status:>9}  {mutant.name}")
+        for test in failed:
+            print(f"           -> {test}")
+        sys.stdout.flush()
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
