@@ -150,6 +150,45 @@ def test_dependent_click_model_examination_recursion() -> None:
     _close(model.probabilities(np.array(AFF)), _first_click(alpha))
 
 
+ALL_MODELS: list[ChoiceModel] = [
+    MultinomialLogit(beta=2, no_click_logit=1),
+    MultinomialProportional(min_normalizer=-3, no_click_mass=1),
+    ExponentialCascade(attention_prob=1, score_scaling=0.1),
+    ProportionalCascade(attention_prob=1, score_scaling=0.1, min_normalizer=-3),
+    PositionBased(beta=1, bias=-1, eta=1),
+    PositionBased(beta=2, bias=0, examination=(1, 0, 1)),
+    MultiClick(mode="independent", beta=2, bias=-1),
+    MultiClick(mode="dependent", beta=1, bias=0, continue_prob=1),
+]
+
+
+@pytest.mark.parametrize("model", ALL_MODELS, ids=lambda m: type(m).__name__)
+def test_integer_parameters_and_affinities_give_the_float_probabilities(model: ChoiceModel) -> None:
+    ints, floats = np.array([[1, 0, -2], [2, 2, 0]]), np.array([[1.0, 0.0, -2.0], [2.0, 2.0, 0.0]])
+    for f in (model.probabilities, model.click_probabilities):
+        got = f(ints)
+        assert got.dtype == np.float64
+        np.testing.assert_allclose(got, f(floats), rtol=1e-15)
+
+
+@pytest.mark.parametrize("model", ALL_MODELS, ids=lambda m: type(m).__name__)
+def test_sample_takes_any_batch_shape_and_rejects_empty_slates(model: ChoiceModel) -> None:
+    rng = np.random.default_rng(0)
+    clicks = model.sample(np.zeros((2, 5, 3)), rng)  # two batch axes
+    assert clicks.shape == (2, 5, 3) and clicks.dtype == bool
+    if getattr(model, "examination", None) is None:  # an explicit examination fixes K = 3
+        assert model.sample(np.array([2.0]), rng).shape == (1,)  # K = 1
+    for bad in (np.float64(1.0), np.zeros((4, 0))):
+        with pytest.raises(ValueError, match="K >= 1"):
+            model.sample(bad, rng)
+
+
+def test_explicit_examination_is_stored_as_a_tuple_of_floats() -> None:
+    model = PositionBased(examination=np.array([0.9, 0.5]))
+    assert model.examination == (0.9, 0.5) and type(model.examination) is tuple
+    assert hash(model) == hash(PositionBased(examination=[0.9, 0.5]))
+
+
 # -- sampling by explicit uniforms -----------------------------------------------------------------
 SINGLE_CLICK: list[ChoiceModel] = [
     MultinomialLogit(beta=1.7, no_click_logit=0.4),
@@ -157,6 +196,15 @@ SINGLE_CLICK: list[ChoiceModel] = [
     ExponentialCascade(attention_prob=0.7, score_scaling=0.12),
     ProportionalCascade(attention_prob=0.8, score_scaling=0.2, min_normalizer=-1.5),
 ]
+
+
+@pytest.mark.parametrize("model", SINGLE_CLICK, ids=lambda m: type(m).__name__)
+def test_single_click_marginals_are_the_click_probabilities(model: ChoiceModel) -> None:
+    """For a single-click model P(C_k = 1) = P(click on k): the first K probabilities."""
+    batch = np.array([AFF, AFF[::-1]])
+    probs = model.probabilities(batch)
+    assert model.click_probabilities(batch).shape == (2, len(AFF))
+    np.testing.assert_array_equal(model.click_probabilities(batch), probs[:, : len(AFF)])
 
 
 @pytest.mark.parametrize("model", SINGLE_CLICK, ids=lambda m: type(m).__name__)

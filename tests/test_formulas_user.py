@@ -12,11 +12,13 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
 from slategym.catalog import Catalog, generate_catalog
 from slategym.users import DefaultUserModel, Population, UserState, deterministic_user_model
+from tests.conftest import SMALL
 
 K = 3
 EPS = 1e-9
@@ -244,3 +246,41 @@ def test_deterministic_preset_removes_every_source_of_taste_noise() -> None:
             model.popularity_weight) == (0.0, 0.0, 0.0, 0.0, 0.0)  # fmt: skip
     assert model.hour_profile_concentration == math.inf and model.interest_strength == 3.0
     assert deterministic_user_model(interest_strength=1.0).interest_strength == 1.0
+
+
+# -- hidden state read by oracles -----------------------------------------------------------------
+def _formula_affinities(state: UserState, catalog: Catalog, items: np.ndarray) -> np.ndarray:
+    m = DefaultUserModel()  # the defaults SlateRec-v0 runs with
+    out = np.empty(items.shape)
+    for r, row in enumerate(items):
+        for j, i in enumerate(row):
+            out[r, j] = (float(np.dot(state.interests[r], catalog.latent[i]))
+                         + m.quality_weight * catalog.quality[i]
+                         + m.popularity_weight * catalog.popularity_z[i]
+                         - m.fatigue_weight * state.fatigue[r, catalog.topic[i]])  # fmt: skip
+    return out
+
+
+def test_oracle_affinities_are_the_affinities_of_every_candidate() -> None:
+    envs = gym.make_vec("SlateRec-v0", 3, vectorization_mode="vector_entry_point", **SMALL)
+    single = gym.make("SlateRec-v0", **SMALL).unwrapped
+    for env in (envs.unwrapped, single):
+        with pytest.raises(RuntimeError, match="reset"):
+            env.oracle_affinities()
+    envs.reset(seed=[4, 5, 6])
+    single.reset(seed=5)
+    for _ in range(3):  # after some clicks: fatigue and drift matter
+        envs.step(np.tile(np.arange(4), (3, 1)))
+        single.step(np.arange(4))
+    state, catalog = envs.unwrapped.state, envs.unwrapped.sim.catalog
+    expected = _formula_affinities(state.user, catalog, state.candidates)
+    np.testing.assert_allclose(envs.unwrapped.oracle_affinities(), expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(single.oracle_affinities(), expected[1], rtol=1e-12, atol=1e-12)
+
+
+def test_user_state_copy_is_deep() -> None:
+    _, _, state = _world()
+    clone = state.copy()
+    for name in UserState.FIELDS:
+        assert np.array_equal(getattr(clone, name), getattr(state, name))
+        assert not np.shares_memory(getattr(clone, name), getattr(state, name))

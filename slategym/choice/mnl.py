@@ -74,4 +74,6 @@ class MultinomialLogit(ChoiceModel):
             check_float("no_click_logit", self.no_click_logit)
 
     def probabilities(self, affinities: np.ndarray) -> np.ndarray:
-        return softmax_with_no_click(self.beta * np.asarray(affinities), self.no_click_logit)
+        # float64 first: integer affinities with an integer beta would give an integer softmax buffer
+        logits = self.beta * np.asarray(affinities, dtype=np.float64)
+        return softmax_with_no_click(logits, self.no_click_logit)
