@@ -86,6 +86,12 @@ MUTANTS = [
     Mutant("reward: engagement averages", "slategym/rewards.py",
            '"engagement": lambda o: o.dwell.sum(axis=1)',
            '"engagement": lambda o: o.dwell.mean(axis=1)', T_REWARD),
+    # mutmut forks its workers from a process whose cache of comparison masks is already filled,
+    # so it cannot see these two; a fresh process does
+    Mutant("simulator: cached comparison mask never built", "slategym/simulator.py",
+           "    if k not in _EARLIER:", "    if k in _EARLIER:", T_SIM),
+    Mutant("simulator: cached comparison mask includes the diagonal", "slategym/simulator.py",
+           "np.tri(k, k, -1, dtype=bool)", "np.tri(k, k, 0, dtype=bool)", T_SIM),
     # the weak tests the issue listed, each against the slip its name is about
     Mutant("vector env: custom choice model replaced by the default", "slategym/vector_env.py",
            "self.sim = Simulator(config)",

@@ -82,6 +82,12 @@ def test_proportional_clips_offset_scores_below_zero() -> None:
         np.array(AFF)), [0.0, 0.0, 0.0, 0.0, 1.0])  # fmt: skip
 
 
+def test_proportional_with_offset_scores_summing_below_one() -> None:
+    """Only a total of exactly zero means "no click for sure"; small totals normalise as usual."""
+    model = MultinomialProportional(min_normalizer=0.0, no_click_mass=0.2)
+    _close(model.probabilities(np.array([0.1, 0.3, -0.4])), [0.1 / 0.6, 0.3 / 0.6, 0.0, 0.2 / 0.6])
+
+
 def test_exponential_cascade_clicks_with_attention_times_scaled_exp_affinity() -> None:
     alpha, sigma = 0.7, 0.12
     c = [alpha * min(1.0, sigma * math.exp(a)) for a in AFF]  # sigma e^1.9 = 0.80: not clipped

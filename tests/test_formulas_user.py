@@ -284,3 +284,22 @@ def test_user_state_copy_is_deep() -> None:
     for name in UserState.FIELDS:
         assert np.array_equal(getattr(clone, name), getattr(state, name))
         assert not np.shares_memory(getattr(clone, name), getattr(state, name))
+
+
+@dataclasses.dataclass(frozen=True)
+class _ProfileLover(DefaultUserModel):
+    """A model whose affinity reads the population: + 3 x the user's age."""
+
+    def affinity(self, population, state, catalog, item_ids):  # type: ignore[no-untyped-def]
+        base = super().affinity(population, state, catalog, item_ids)
+        return base + 3.0 * population.profile[state.user_id, 0][:, None]
+
+
+def test_oracle_affinities_use_the_models_affinity_with_the_population() -> None:
+    envs = gym.make_vec("SlateRec-v0", 3, vectorization_mode="vector_entry_point", **SMALL,
+                        user_model=_ProfileLover())  # fmt: skip
+    envs.reset(seed=0)
+    sim, state = envs.unwrapped.sim, envs.unwrapped.state
+    expected = _formula_affinities(state.user, sim.catalog, state.candidates)
+    expected += 3.0 * sim.population.profile[state.user.user_id, 0][:, None]
+    np.testing.assert_allclose(envs.unwrapped.oracle_affinities(), expected, rtol=1e-6)
