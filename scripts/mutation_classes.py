@@ -92,6 +92,12 @@ MUTANTS = [
            "    if k not in _EARLIER:", "    if k in _EARLIER:", T_SIM),
     Mutant("simulator: cached comparison mask includes the diagonal", "slategym/simulator.py",
            "np.tri(k, k, -1, dtype=bool)", "np.tri(k, k, 0, dtype=bool)", T_SIM),
+    # found by mutmut, caught by tests added for them
+    Mutant("proportional: small totals treated as empty", "slategym/choice/proportional.py",
+           "empty = total[..., 0] <= 0.0", "empty = total[..., 0] <= 1.0", T_CHOICE),
+    Mutant("vector env: an autoreset writes into the previous state", "slategym/vector_env.py",
+           "return dataclasses.replace(new, **changes) if changes else new", "return new",
+           ("tests/test_formulas_simulator.py",)),
     # the weak tests the issue listed, each against the slip its name is about
     Mutant("vector env: custom choice model replaced by the default", "slategym/vector_env.py",
            "self.sim = Simulator(config)",

@@ -35,6 +35,15 @@ def test_duplicate_mask_matches_the_reference(n: int, k: int) -> None:
     assert not duplicate_mask(distinct).any()
 
 
+def test_duplicate_mask_on_a_cold_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same checks with the simulator's cache of comparison masks emptied first."""
+    monkeypatch.setattr("slategym.simulator._EARLIER", {}, raising=False)
+    rng = np.random.default_rng(9)
+    for n, k in [(5, 3), (70, 4), (2, 6), (100, 5)]:
+        slates = rng.integers(0, 4, (n, k))
+        assert np.array_equal(duplicate_mask(slates), _reference(slates))
+
+
 @pytest.mark.parametrize("n", [3, 64, 500])  # small path, and the fast path (N >= 64, K > 2)
 @pytest.mark.parametrize("k", [3, 4, 6])
 def test_a_single_repeat_at_every_distance_is_found(n: int, k: int) -> None:
@@ -120,3 +129,25 @@ def test_observed_time_is_day_hour_and_position_in_session() -> None:
         np.testing.assert_array_equal(obs["time"][:, 1], (clock // 60) % 24)
         np.testing.assert_array_equal(obs["time"][:, 2], np.minimum(step, 29))
         obs, *_ = envs.step(np.tile(np.arange(4), (8, 1)))
+
+
+def test_a_step_never_writes_into_the_previous_state() -> None:
+    """Autoresets write fresh rows into the new state; the state an observer holds from before the
+    step (keys, and interests that do not drift) must stay as it was."""
+    envs = gym.make_vec("SlateRec-v0", 6, vectorization_mode="vector_entry_point", **SMALL,
+                        user_model="deterministic",
+                        user_model_kwargs={"leave_bias": 8.0, "churn_bias": 8.0})  # fmt: skip
+    envs.reset(seed=2)
+    slates = np.tile(np.arange(4), (6, 1))
+    resets = 0
+    for _ in range(6):
+        held = envs.unwrapped.state
+        snapshot = held.take(np.arange(6))  # copies
+        _, _, term, trunc, info = envs.step(slates)
+        resets += int((~info["_clicks"]).sum())
+        for name in held.ARRAY_FIELDS:
+            np.testing.assert_array_equal(getattr(held, name), getattr(snapshot, name), name)
+        for name in held.user.FIELDS:
+            np.testing.assert_array_equal(getattr(held.user, name), getattr(snapshot.user, name),
+                                          name)  # fmt: skip
+    assert resets >= 6  # rows were autoreset
