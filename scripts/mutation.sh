@@ -20,7 +20,7 @@ export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED
 [ "${MUTATION_KEEP:-0}" = 1 ] || rm -rf mutants
 jobs="${MUTATION_JOBS:-2}"
 start=$(date -u +%FT%TZ)
-mutmut() { nice -n 10 .venv/bin/mutmut "$@" | tr '\r' '\n' | grep -v '^[⠀-⣿]' | tail -n 3; }
+mutmut() { nice -n 10 .venv/bin/mutmut "$@" | tr '\r' '\n' | tail -n 3; }
 report=(.venv/bin/python scripts/mutation_report.py --started "$start")
 if [ -n "${MUTATION_SAMPLE:-}" ]; then
     # generate every mutant (and the test statistics) by running the smallest function's, then

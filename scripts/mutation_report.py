@@ -86,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of --sample")
     parser.add_argument("--write-sample", type=Path, help="file to write the sample's names to")
     parser.add_argument("--unchecked", type=Path, help="print the names in this file without a verdict")
+    parser.add_argument("--caught-before", type=Path,
+                        help="names caught by an earlier run whose tests were a subset of today's "
+                             "(adding tests cannot un-kill a mutant): counted as caught")  # fmt: skip
     args = parser.parse_args(argv)
     status = statuses()
     if not status:
@@ -103,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.names is not None:
         wanted = set(args.names.read_text().split())
         status = {n: s for n, s in status.items() if n in wanted}
+    if args.caught_before is not None:
+        for name in set(args.caught_before.read_text().split()) & set(status):
+            if status[name] not in CAUGHT:
+                status[name] = "killed"
     report(status, args.started, sampled=args.names is not None)
     return 0
 

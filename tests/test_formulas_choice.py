@@ -60,6 +60,19 @@ def test_mnl_never_skips_with_minus_inf_no_click_logit() -> None:
            [x / sum(w) for x in w] + [0.0])  # fmt: skip
 
 
+def test_mnl_batches_rows_of_very_different_scales() -> None:
+    """Each row is shifted by its own maximum: a row far below another must not underflow."""
+    model = MultinomialLogit(beta=1.0, no_click_logit=0.0)
+    batch = np.array([[800.0, 799.0, 798.0], [-800.0, -801.0, -799.0], [0.5, -0.5, 1.0]])
+    got = model.probabilities(batch)
+    assert np.all(np.isfinite(got))
+    for row, a in zip(got, batch):
+        shift = max(max(a), 0.0)
+        w = [math.exp(x - shift) for x in a]
+        total = sum(w) + math.exp(0.0 - shift)
+        _close(row, [x / total for x in w] + [math.exp(-shift) / total])
+
+
 def test_proportional_offsets_every_score_and_the_no_click_mass() -> None:
     m, c = -2.5, 0.8  # RecSim: w_i = s_i - m and w_0 = no_click_mass - m
     w = [a - m for a in AFF]

@@ -151,3 +151,50 @@ def test_a_step_never_writes_into_the_previous_state() -> None:
             np.testing.assert_array_equal(getattr(held.user, name), getattr(snapshot.user, name),
                                           name)  # fmt: skip
     assert resets >= 6  # rows were autoreset
+
+
+def test_observation_space_matches_the_documented_table() -> None:
+    config = {**SMALL, "history_length": 7, "max_session_steps": 12, "latent_dim": 5}
+    env = gym.make("SlateRec-v0", **config)
+    space, total = env.observation_space, env.unwrapped.sim.catalog.total
+    c, f, topics = SMALL["num_candidates"], 5 + 2, env.unwrapped.config.num_topics
+    expected = {  # key: (shape, dtype, low, high)
+        "user": ((10,), np.float32, 0.0, 1.0),
+        "candidates": ((c, f), np.float32, -5.0, 5.0),
+        "candidate_ids": ((c,), np.int64, 0, total - 1),
+        "candidate_topics": ((c,), np.int64, 0, topics - 1),
+        "history_ids": ((7,), np.int64, -1, total - 1),
+        "history": ((7, f + 2), np.float32, -5.0, 5.0),
+    }
+    for key, (shape, dtype, low, high) in expected.items():
+        box = space[key]
+        assert box.shape == shape and box.dtype == dtype, key
+        assert np.all(box.low == low) and np.all(box.high == high), key
+    time = space["time"]
+    assert time.shape == (3,) and time.dtype == np.float32
+    assert time.low.tolist() == [0, 0, 0] and time.high.tolist() == [SMALL["days"] - 1, 23, 11]
+    obs, _ = env.reset(seed=0)
+    assert space.contains(obs)
+
+
+def test_a_callable_reward_sees_the_documented_outcome() -> None:
+    """A reward callable reads the StepOutcome: affinities of the slate, validity, duplicates."""
+    seen = []
+
+    def reward(o):  # type: ignore[no-untyped-def]
+        seen.append((o.affinities.copy(), o.valid.copy(), o.n_duplicates.copy(), o.clicks.copy()))
+        return o.affinities.sum(axis=1) + 10.0 * o.n_duplicates
+
+    env = gym.make("SlateRec-v0", **SMALL, reward=reward)
+    obs, _ = env.reset(seed=1)
+    for slate in ([0, 1, 2, 3], [5, 5, 2, 5], [7, 3, 7, 1]):
+        before = env.unwrapped.oracle_affinities()[slate]
+        _, r, term, trunc, info = env.step(np.array(slate))
+        aff, valid, n_dup, clicks = seen[-1]
+        np.testing.assert_allclose(aff[0], before, rtol=1e-12)
+        assert valid[0].tolist() == [s not in slate[:k] for k, s in enumerate(slate)]
+        assert n_dup[0] == info["n_duplicates"] == 4 - len(set(slate))
+        assert np.array_equal(clicks[0], info["clicks"])
+        assert r == pytest.approx(before.sum() + 10.0 * n_dup[0], rel=1e-12)
+        if term or trunc:
+            break

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import gymnasium as gym
+import numpy as np
 import pytest
 
 from slategym.choice import (
@@ -17,6 +19,7 @@ from slategym.choice import (
 )
 from slategym.rewards import make_reward
 from slategym.users import DefaultUserModel
+from tests.conftest import SMALL
 
 NAN = float("nan")
 
@@ -84,3 +87,12 @@ def test_parameter_range_is_enforced_naming_the_parameter(model, name, ok, bad) 
 def test_bad_reward_specs_name_what_is_allowed(spec: object, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         make_reward(spec)
+
+
+def test_bad_user_id_options_say_what_is_allowed() -> None:
+    single = gym.make("SlateRec-v0", **SMALL)
+    with pytest.raises(ValueError, match=r"expected an integer in \[0, 99\]$"):
+        single.reset(seed=0, options={"user_id": "seven"})
+    envs = gym.make_vec("SlateRec-v0", 3, vectorization_mode="vector_entry_point", **SMALL)
+    with pytest.raises(ValueError, match=r"expected an integer or an integer array \(3,\) in \[0, 99\]"):
+        envs.reset(seed=0, options={"user_id": np.array([1, 2])})
