@@ -75,7 +75,13 @@ def check_array(
     high: float = math.inf,
 ) -> np.ndarray:
     """Return ``value`` as a float64 array of ``shape`` with finite entries in ``[low, high]``."""
-    arr = np.asarray(value, dtype=np.float64)
+    expected = "numbers" if shape is None else f"an array of shape {tuple(shape)} of numbers"
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as err:  # "x", [1, "a"], ragged lists, objects
+        raise ValueError(
+            f"{name}={value!r} is not allowed: expected {expected} in [{low}, {high}]"
+        ) from err
     if shape is not None and arr.shape != tuple(shape):
         raise ValueError(
             f"{name} has shape {arr.shape}, expected shape {tuple(shape)} (value {value!r})"

@@ -31,6 +31,8 @@ from tests.conftest import SMALL
         ({"choice_model_kwargs": {"temperature": 2.0}}, r"choice_model_kwargs=.*temperature"),
         ({"user_model_kwargs": {"fatigue_decay": 1.2}}, r"fatigue_decay=1.2"),
         ({"user_model_kwargs": {"churn_bias": float("nan")}}, r"churn_bias=nan"),
+        ({"user_model_kwargs": {"chronotype_weights": "x"}}, r"chronotype_weights='x' .*shape \(3,\)"),
+        ({"user_model_kwargs": {"chronotype_weights": [1, "a", 2]}}, r"chronotype_weights=\[1, 'a', 2\]"),
         ({"reward": "likes"}, r"reward='likes' .*\['click', 'engagement', 'purchase'\]"),
         ({"reward": {"click": 1.0, "shares": 2.0}}, r"unknown signal 'shares'"),
         ({"strict_slates": "yes"}, r"strict_slates='yes'"),
