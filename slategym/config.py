@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from slategym.limits import DEFAULT_MEMORY_LIMIT_GIB
 from slategym.validation import check_float, check_int
 
 
@@ -47,6 +48,11 @@ class SlateRecConfig:
         catalog_seed: seed of the catalog draw (default 0); same seed, same catalog.
         population_seed: seed of the user population draw (default 0); use another seed for a
             held-out cohort.
+
+    Limits:
+        memory_limit_gib: a configuration whose estimated memory exceeds this many GiB is refused
+            before anything is allocated (default 2.0); raise it for a bigger world
+            (see :mod:`slategym.limits`).
     """
 
     num_items: int = 1000
@@ -70,6 +76,7 @@ class SlateRecConfig:
     topic_spread: float = 0.5
     catalog_seed: int = 0
     population_seed: int = 0
+    memory_limit_gib: float = DEFAULT_MEMORY_LIMIT_GIB
 
     def __post_init__(self) -> None:
         # Values are stored as the checked Python scalars: a numpy integer (``np.int8(50)``,
@@ -91,6 +98,8 @@ class SlateRecConfig:
         set_field(self, "step_minutes", step)
         for name in ("min_return_gap_minutes", "topic_spread"):
             set_field(self, name, check_float(name, getattr(self, name), 0.0))
+        limit = check_float("memory_limit_gib", self.memory_limit_gib, 0.0, low_open=True)
+        set_field(self, "memory_limit_gib", limit)
         if not isinstance(self.strict_slates, (bool, np.bool_)):
             raise ValueError(
                 f"strict_slates={self.strict_slates!r} is not allowed: expected a bool"

@@ -64,7 +64,7 @@ class Platform:
         elif kwargs:
             config = config.replace(**kwargs)
         self.config = config
-        self.sim = Simulator(config)
+        self.sim = Simulator(config, num_rows=config.num_users)
         self.num_slots = config.days * HOURS
         self._state: SimState | None = None
         self._pending: np.ndarray | None = None

@@ -72,8 +72,12 @@ def uniforms(keys: np.ndarray, counters: np.ndarray, n: int) -> np.ndarray:
         counters: ``(N,)`` uint64 block counters; the caller advances them by one per call.
         n: uniforms per row, at most ``BLOCK``.
     """
-    if n > BLOCK:
-        raise ValueError(f"n={n} uniforms per block is not allowed: expected at most {BLOCK}")
+    if n > BLOCK:  # configurations are checked in these terms first (slategym.limits)
+        raise ValueError(
+            f"n={n} uniforms per block is not allowed: expected at most {BLOCK} (a SlateRec step "
+            "draws num_candidates + 3 plus what the choice and user models read; see "
+            "slategym.limits)"
+        )
     rows = keys.shape[0]
     out = np.empty((rows, n), np.float64)
     steps = _steps(n)

@@ -28,6 +28,7 @@ from gymnasium import spaces
 from slategym._arrays import take_rows
 from slategym.catalog import FEATURE_BOUND, Catalog, generate_catalog
 from slategym.config import SlateRecConfig
+from slategym.limits import check_limits
 from slategym.registry import make_choice_model, make_user_model
 from slategym.rewards import make_reward
 from slategym.rng import uniforms
@@ -73,11 +74,12 @@ def _earlier(k: int) -> np.ndarray:
 class Simulator:
     """The static world of a SlateRec run and the batched functions over its state."""
 
-    def __init__(self, config: SlateRecConfig) -> None:
+    def __init__(self, config: SlateRecConfig, num_rows: int = 1) -> None:
         self.config = config
         c = config
         self.user_model = make_user_model(c.user_model, c.user_model_kwargs)
         self.choice_model = make_choice_model(c.choice_model, c.choice_model_kwargs)
+        check_limits(c, self.choice_model, self.user_model, num_rows)  # before allocating
         self.reward_fn = make_reward(c.reward)
         self.catalog: Catalog = generate_catalog(
             c.num_items,

@@ -193,7 +193,7 @@ class SlateRecVectorEnv(VectorEnv):
         else:
             self.max_episode_steps = check_int("max_episode_steps", max_episode_steps, 1)
         self.render_mode = check_render_mode("SlateRecVectorEnv", render_mode)
-        self.sim = Simulator(config)
+        self.sim = Simulator(config, num_rows=self.num_envs)
         self.single_observation_space = self.sim.observation_space
         self.single_action_space = self.sim.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
