@@ -27,6 +27,7 @@ from gymnasium import spaces
 
 from slategym._arrays import take_rows
 from slategym.catalog import FEATURE_BOUND, Catalog, generate_catalog
+from slategym.checks import check_affinities, check_response, check_rewards
 from slategym.config import SlateRecConfig
 from slategym.limits import check_limits
 from slategym.registry import make_choice_model, make_user_model
@@ -273,11 +274,13 @@ class Simulator:
             )
         valid = ~dup
         aff = self.user_model.affinity(pop, state.user, cat, item_ids)
+        aff = check_affinities(self.user_model, aff, (n, k))
         clicks = self.choice_model.clicks(aff, u[:, self._u_choice], valid)
         full = state.session_step + 1 >= c.max_session_steps
         user, resp = self.user_model.respond(
             pop, state.user, cat, item_ids, aff, clicks, full, u[:, self._u_user]
         )
+        check_response(self.user_model, resp, n, k)
         purchases = resp.purchases & clicks
         dwell = np.where(clicks, resp.dwell, 0.0)
 
@@ -332,9 +335,7 @@ class Simulator:
             user_id=user.user_id,
             satisfaction=user.satisfaction,
         )
-        reward = np.asarray(self.reward_fn(outcome), dtype=np.float64)
-        if reward.shape != (n,):
-            raise ValueError(f"reward function returned shape {reward.shape}, expected ({n},)")
+        reward = check_rewards(self.reward_fn, self.reward_fn(outcome), n)
         outcome.reward[:] = reward  # the reward function saw zeros, as it always has
         return new_state, outcome
 
@@ -372,4 +373,5 @@ class Simulator:
     # -- hidden state, for oracles and analysis ----------------------------------------------------
     def oracle_affinities(self, state: SimState) -> np.ndarray:
         """True affinities ``(N, C)`` of every candidate of the pending requests (hidden state)."""
-        return self.user_model.affinity(self.population, state.user, self.catalog, state.candidates)
+        aff = self.user_model.affinity(self.population, state.user, self.catalog, state.candidates)
+        return check_affinities(self.user_model, aff, state.candidates.shape)

@@ -28,6 +28,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from slategym.checks import check_clicks, check_probabilities
+
 
 class ChoiceModel(ABC):
     """Base class of all choice models (subclass it and implement :meth:`probabilities`).
@@ -58,6 +60,7 @@ class ChoiceModel(ABC):
         in the last (no-click) interval. Multi-click models override this.
         """
         probs = self.probabilities(affinities)
+        check_probabilities(self, probs, np.shape(affinities))
         k = probs.shape[-1] - 1
         cdf = np.cumsum(probs[..., :k], axis=-1)  # (..., K)
         chosen = np.add.reduce(cdf <= uniforms[..., :1], axis=-1)  # (...,) K means no click
@@ -68,6 +71,7 @@ class ChoiceModel(ABC):
     ) -> np.ndarray:
         """Sample clicks and drop those on invalid (duplicate) positions. Used by the simulator."""
         clicked = self.sample_from_uniforms(affinities, uniforms)
+        clicked = check_clicks(self, clicked, np.shape(affinities))
         if valid is not None:
             clicked &= valid
         return clicked
