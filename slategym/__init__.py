@@ -7,6 +7,7 @@
 
     env = gym.make("SlateRec-v0", num_candidates=50, slate_size=6, choice_model="mnl")
     envs = gym.make_vec("SlateRec-v0", num_envs=64, vectorization_mode="vector_entry_point")
+    platform = slategym.Platform(num_users=1000)  # the whole population on one clock
 """
 
 import gymnasium as gym
@@ -14,6 +15,7 @@ import gymnasium as gym
 from slategym.catalog import Catalog
 from slategym.config import SlateRecConfig
 from slategym.env import SlateRecEnv
+from slategym.platform import Platform, Requests
 from slategym.registry import (
     make_choice_model,
     make_user_model,
@@ -41,6 +43,8 @@ if "SlateRec-v0" not in gym.registry:
 __all__ = [
     "ENV_IDS",
     "Catalog",
+    "Platform",
+    "Requests",
     "SimState",
     "Simulator",
     "SlateRecConfig",

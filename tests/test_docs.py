@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import math
 import re
 import runpy
@@ -98,3 +99,12 @@ def test_code_examples_run(page: str, tmp_path: Path) -> None:
         namespace = runpy.run_path(str(script), init_globals=namespace)
         after.append(dict(namespace))
     CHECKS[page](after)
+
+
+@pytest.mark.parametrize("page", ["docs/platform.md"])
+def test_doctest_pages_run(page: str) -> None:
+    """Pages whose examples are ``>>>`` sessions: every example runs and prints what it shows."""
+    result = doctest.testfile(str(ROOT / page), module_relative=False, report=True,
+                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)  # fmt: skip
+    assert result.attempted >= 3, f"{page}: no doctest examples found"
+    assert result.failed == 0, f"{page}: {result.failed} example(s) failed (output above)"
