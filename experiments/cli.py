@@ -20,6 +20,13 @@ COMMANDS = {
     "calibrate": ("experiments.calibrate", "fit the timeline side of a user model to an event log"),
 }
 
+OPTIONAL = {
+    "torch": "experiments", "stable_baselines3": "experiments", "matplotlib": "experiments",
+    "tqdm": "experiments", "tyro": "experiments", "pyarrow": "data", "pandas": "data",
+    "minari": "data",
+}  # fmt: skip
+"""Package -> the extra that installs it (the core install of slategym has none of them)."""
+
 
 def usage() -> str:
     lines = ["usage: slategym <command> [options]", "", "commands:"]
@@ -38,9 +45,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"unknown command {command!r}: expected one of {list(COMMANDS)}\n", file=sys.stderr)
         print(usage(), file=sys.stderr)
         return 2
-    module = importlib.import_module(COMMANDS[command][0])
     try:
-        module.main(rest)
+        importlib.import_module(COMMANDS[command][0]).main(rest)
+    except ModuleNotFoundError as err:  # an optional dependency, imported at load time or lazily
+        extra = OPTIONAL.get((err.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print(
+            f"slategym {command}: error: it needs {err.name!r}, which the core install of slategym "
+            f"does not include: pip install 'slategym[{extra}]' (see README.md)",
+            file=sys.stderr,
+        )
+        return 2
     except ValueError as err:  # bad arguments: say what is wrong, no traceback
         print(f"slategym {command}: error: {err}", file=sys.stderr)
         return 2

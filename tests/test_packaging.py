@@ -1,0 +1,152 @@
+"""Packaging: the core install needs only numpy, scipy and gymnasium; everything else is an extra.
+
+The real proof is ``.ci/run``'s last step (a fresh venv with only ``pip install .`` steps the envs,
+``.ci/core_smoke.py``). These tests are its cheap, every-run counterpart: the declared dependencies,
+every import of the code against them, and slategym running with the optional packages made
+unimportable.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CORE = {"gymnasium", "numpy", "scipy"}
+OPTIONAL_MODULES = ("torch", "stable_baselines3", "matplotlib", "tqdm", "tyro", "pandas", "pyarrow",
+                    "minari")  # fmt: skip
+tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+
+def _project() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def _names(requirements: list[str]) -> set[str]:
+    """Distribution names of requirement strings (extras kept as ``name[extra,...]``)."""
+    return {re.match(r"[A-Za-z0-9_.\-]+(\[[^\]]*\])?", r.replace(" ", ""))[0].lower()  # type: ignore[index]
+            for r in requirements}  # fmt: skip
+
+
+def test_declared_dependencies() -> None:
+    project = _project()
+    assert _names(project["dependencies"]) == CORE
+    extras = {k: _names(v) for k, v in project["optional-dependencies"].items()}
+    assert {"torch", "stable-baselines3"} <= extras["agents"]
+    assert {"slategym[agents]", "matplotlib", "tqdm", "tyro"} <= extras["experiments"]
+    assert {"pytest", "hypothesis", "ruff", "mypy"} <= extras["dev"]
+    assert any(d.startswith("slategym[") and {"agents", "experiments", "data"} <= set(
+        d[len("slategym["):-1].split(",")) for d in extras["dev"])  # the tests need every extra
+    torch = [r for r in project["optional-dependencies"]["agents"] if r.startswith("torch")]
+    assert torch and "==" not in torch[0], "torch stays a range (the CPU build is installed first)"
+
+
+def _third_party_imports(folder: str) -> dict[str, str]:
+    """Top-level module -> first file importing it, for every import in ``folder`` (lazy ones too)."""
+    local = {"slategym", "agents", "experiments", "tests"}
+    found: dict[str, str] = {}
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top not in local and top not in sys.stdlib_module_names:
+                    found.setdefault(top, str(path.relative_to(ROOT)))
+    return found
+
+
+HAND_INSTALLED = {"obp": "experiments/ope_obp_check.py"}
+"""Imports allowed without a declaration: a one-off cross-check script whose package does not
+install from the index with the others (obp 0.4.1, installed by hand as docs/ope.md describes)."""
+
+
+@pytest.mark.parametrize(
+    ("folder", "allowed_extras"),
+    [("slategym", ()), ("agents", ("agents",)), ("experiments", ("agents", "experiments", "data"))],
+)
+def test_every_import_is_a_declared_dependency(folder: str, allowed_extras: tuple) -> None:
+    """Every ``import`` (lazy ones too) of ``folder`` is a core dependency or in its extras;
+    ``slategym/`` imports optional packages only through ``slategym.ope.base.require``-style
+    ``importlib`` calls, which name the ``[data]`` extra when the package is missing."""
+    project = _project()
+    allowed = set(CORE)
+    for extra in allowed_extras:
+        allowed |= _names(project["optional-dependencies"][extra])
+    allowed = {a.split("[")[0] for a in allowed}
+    dists = importlib.metadata.packages_distributions()
+    for module, where in _third_party_imports(folder).items():
+        if HAND_INSTALLED.get(module) == where:
+            continue
+        names = {d.lower().replace("_", "-") for d in dists.get(module, [module])}
+        assert names & allowed, f"{where} imports {module!r}, not declared for {folder}/"
+
+
+def _run(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120)  # fmt: skip
+
+
+def test_import_slategym_loads_no_optional_package() -> None:
+    code = (
+        "import sys, pkgutil, importlib, slategym\n"
+        "for m in pkgutil.walk_packages(slategym.__path__, 'slategym.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules}))\n"
+    )
+    result = _run(code)
+    assert result.returncode == 0, result.stderr
+    loaded = set(eval(result.stdout))
+    assert "slategym" in loaded and "numpy" in loaded
+    assert not loaded & set(OPTIONAL_MODULES), loaded & set(OPTIONAL_MODULES)
+
+
+BLOCK_OPTIONAL = f"""
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {OPTIONAL_MODULES!r}:
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+sys.meta_path.insert(0, Block())
+"""
+
+
+def test_slategym_works_with_the_optional_packages_unimportable() -> None:
+    code = BLOCK_OPTIONAL + (
+        "import gymnasium as gym, numpy as np, slategym\n"
+        "env = gym.make('SlateRec-v0'); env.reset(seed=0)\n"
+        "for _ in range(3): env.step(env.action_space.sample())\n"
+        "envs = gym.make_vec('SlateRec-v0', 4, vectorization_mode='vector_entry_point')\n"
+        "envs.reset(seed=0); envs.step(envs.action_space.sample())\n"
+        "p = slategym.Platform(num_users=20, days=1); p.reset(seed=0)\n"
+        "import slategym.metrics\n"
+        "print('ok')\n"
+    )
+    result = _run(code)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+def test_the_cli_names_the_extra_when_an_optional_package_is_missing() -> None:
+    code = BLOCK_OPTIONAL + "from experiments.cli import main\nsys.exit(main(['bench', '--quick']))\n"
+    result = _run(code)
+    assert result.returncode == 2, result.stderr
+    assert "slategym bench: error: it needs" in result.stderr
+    assert "pip install 'slategym[experiments]'" in result.stderr
+
+
+def test_platform_and_requests_are_exported() -> None:
+    import slategym
+    from slategym.platform import Platform, Requests
+
+    assert slategym.Platform is Platform and slategym.Requests is Requests
+    assert {"Platform", "Requests"} <= set(slategym.__all__)
