@@ -185,3 +185,13 @@ def test_research_sampling_path_is_checked_too() -> None:
     model = BentChoice(_softmax_times(0.5))
     with pytest.raises(ValueError, match=r"BentChoice .*returned probabilities whose row"):
         model.sample(np.zeros((3, K)), np.random.default_rng(0))
+
+
+def test_check_cost_script_on_a_tiny_budget() -> None:
+    from experiments import check_cost
+
+    result = check_cost.main(["--num-rows", "1", "8", "--seconds", "0.02", "--rounds", "1"])
+    rows = result["rows"]
+    assert [r["num_rows"] for r in rows] == [1, 8]
+    assert all(0 < r["checks_us"] < r["step_us"] for r in rows)
+    assert all(0 < r["direct_share"] < 1 for r in rows)
