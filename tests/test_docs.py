@@ -101,7 +101,7 @@ def test_code_examples_run(page: str, tmp_path: Path) -> None:
     CHECKS[page](after)
 
 
-@pytest.mark.parametrize("page", ["docs/platform.md"])
+@pytest.mark.parametrize("page", ["docs/platform.md", "docs/sb3.md"])
 def test_doctest_pages_run(page: str) -> None:
     """Pages whose examples are ``>>>`` sessions: every example runs and prints what it shows."""
     result = doctest.testfile(str(ROOT / page), module_relative=False, report=True,
