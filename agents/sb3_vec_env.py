@@ -8,10 +8,14 @@ SB3's conventions, and how the adapter meets them:
 
 * **Autoreset in the same step.** SB3 expects a finished row to come back already reset: ``done``
   True, the *first observation of the next episode* in ``obs``, the last observation of the finished
-  one in ``info["terminal_observation"]``. The native env resets on the *next* step (Gymnasium's
-  ``NEXT_STEP`` mode, ignoring that step's action). The adapter resets the finished rows at once
-  with ``reset(options={"reset_mask": done})``, which continues each row's random stream exactly
-  where the native autoreset would: a row's episodes are the native env's, without the ignored step.
+  one in ``info["terminal_observation"]``. That is the native env's ``autoreset_mode=SAME_STEP``
+  (:func:`make_sb3_vec_env` builds it so): the adapter moves ``info["final_obs"]`` to
+  ``terminal_observation`` and takes a finished row's step info from ``info["final_info"]``. Over a
+  ``NEXT_STEP`` env (the default of ``gym.make_vec``, which resets a row on the *next* step and
+  ignores that step's action) the adapter resets the finished rows itself with
+  ``reset(options={"reset_mask": done})``, which continues each row's random stream exactly where
+  the autoreset would. Either way a row's episodes are the native env's (tested row by row), without
+  the ignored step of ``NEXT_STEP``.
 * ``info["TimeLimit.truncated"]`` is ``truncated and not terminated`` (as SB3's ``DummyVecEnv`` sets
   it), so PPO bootstraps the value of an episode cut at the horizon. The step ``info`` keys of
   SlateRec (:data:`slategym.types.STEP_INFO_FIELDS`, or the subset in ``info_keys``) are copied into
@@ -42,7 +46,7 @@ Example:
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -51,7 +55,7 @@ from gymnasium.vector import AutoresetMode
 from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
-from slategym.types import STEP_INFO_FIELDS
+from slategym.types import RESET_INFO_KEYS, STEP_INFO_FIELDS
 from slategym.validation import check_seed
 
 
@@ -59,9 +63,10 @@ class SlateRecSB3VecEnv(VecEnv):
     """An SB3 ``VecEnv`` whose ``num_envs`` rows are the rows of a native SlateRec vector env.
 
     Args:
-        env: a Gymnasium vector env with ``NEXT_STEP`` autoreset that accepts
-            ``reset(options={"reset_mask": mask})``, usually ``gym.make_vec("SlateRec-v0", N,
-            vectorization_mode="vector_entry_point", ...)``.
+        env: a Gymnasium vector env with ``SAME_STEP`` autoreset (preferred: one call per step), or
+            with ``NEXT_STEP`` autoreset and ``reset(options={"reset_mask": mask})``; usually
+            ``gym.make_vec("SlateRec-v0", N, vectorization_mode="vector_entry_point",
+            autoreset_mode=AutoresetMode.SAME_STEP, ...)``.
         info_keys: step ``info`` keys copied into each row's info dict (default: all of
             :data:`slategym.types.STEP_INFO_FIELDS`; ``()`` for the fastest step).
     """
@@ -73,11 +78,12 @@ class SlateRecSB3VecEnv(VecEnv):
                 "'SlateRec-v0', N, vectorization_mode='vector_entry_point')"
             )
         mode = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
-        if mode != AutoresetMode.NEXT_STEP:
+        if mode not in (AutoresetMode.SAME_STEP, AutoresetMode.NEXT_STEP):
             raise ValueError(
-                f"env has autoreset_mode={mode!r}: expected AutoresetMode.NEXT_STEP (the adapter "
-                "resets finished rows itself, in the step that finishes them)"
+                f"env has autoreset_mode={mode!r}: expected AutoresetMode.SAME_STEP or NEXT_STEP "
+                "(SB3 expects finished rows to come back reset)"
             )
+        self.autoreset_mode = mode
         keys = tuple(STEP_INFO_FIELDS) if info_keys is None else tuple(info_keys)
         unknown = sorted(set(keys) - set(STEP_INFO_FIELDS))
         if unknown:
@@ -117,7 +123,7 @@ class SlateRecSB3VecEnv(VecEnv):
         obs, info = self.env.reset(seed=self._seed, options=self._merged_options())
         self._seed = None
         self._reset_options()
-        self.reset_infos = _row_dicts(info, list(info_keys_of(info)), self.num_envs)
+        self.reset_infos = _row_dicts(info, RESET_INFO_KEYS, self.num_envs)
         self._actions = None
         return obs
 
@@ -130,17 +136,24 @@ class SlateRecSB3VecEnv(VecEnv):
         obs, rewards, terminated, truncated, info = self.env.step(self._actions)
         self._actions = None
         dones = np.logical_or(terminated, truncated)
-        infos = _row_dicts(info, self.info_keys, self.num_envs)
-        time_limit = (truncated & ~terminated).tolist()
-        for row_info, cut in zip(infos, time_limit):
+        rows = np.flatnonzero(dones)
+        if rows.size and self.autoreset_mode == AutoresetMode.SAME_STEP:
+            final, last = info["final_info"], info["final_obs"]
+            step_info = {k: _merged(info[k], final[k], rows) for k in self.info_keys}
+            terminal = {i: last[i] for i in rows}
+            reset_info = info
+        else:
+            step_info = info
+            if rows.size:  # NEXT_STEP: reset the finished rows now, on their own streams
+                terminal = {i: {k: v[i] for k, v in obs.items()} for i in rows}
+                obs, reset_info = self.env.reset(options={"reset_mask": dones})
+        infos = _row_dicts(step_info, self.info_keys, self.num_envs)
+        for row_info, cut in zip(infos, (truncated & ~terminated).tolist()):
             row_info["TimeLimit.truncated"] = cut
-        if dones.any():
-            rows = np.flatnonzero(dones)
+        if rows.size:
+            fresh = _row_dicts(reset_info, RESET_INFO_KEYS, self.num_envs)
             for i in rows:
-                infos[i]["terminal_observation"] = {k: v[i] for k, v in obs.items()}
-            obs, reset_info = self.env.reset(options={"reset_mask": dones})
-            fresh = _row_dicts(reset_info, list(info_keys_of(reset_info)), self.num_envs)
-            for i in rows:
+                infos[i]["terminal_observation"] = terminal[i]
                 self.reset_infos[i] = fresh[i]
         return obs, np.asarray(rewards, np.float32), dones, infos
 
@@ -211,9 +224,11 @@ class SlateRecSB3VecEnv(VecEnv):
         return [np.asarray(frame) for frame in frames]
 
 
-def info_keys_of(info: dict[str, Any]) -> Iterable[str]:
-    """The data keys of a Gymnasium vector info (without the ``_key`` masks)."""
-    return (k for k in info if not k.startswith("_"))
+def _merged(top: np.ndarray, final: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``top`` with the ``rows`` taken from ``final`` (a SAME_STEP info and its final_info)."""
+    out = np.array(top, copy=True)
+    out[rows] = final[rows]
+    return out
 
 
 def _row_dicts(info: dict[str, Any], keys: Sequence[str], n: int) -> list[dict[str, Any]]:
@@ -235,7 +250,8 @@ def make_sb3_vec_env(
     info_keys: Sequence[str] | None = None,
     **config: Any,
 ) -> VecEnv:
-    """``SlateRec-v0``'s native vector env of ``num_envs`` rows as an SB3 ``VecEnv``.
+    """``SlateRec-v0``'s native vector env of ``num_envs`` rows (``SAME_STEP`` autoreset) as an SB3
+    ``VecEnv``.
 
     Args:
         num_envs: rows ``N`` stepped together.
@@ -248,8 +264,9 @@ def make_sb3_vec_env(
     import slategym  # noqa: F401  (registers SlateRec-v0)
 
     env = gym.make_vec(
-        "SlateRec-v0", num_envs=num_envs, vectorization_mode="vector_entry_point", **config
-    )
+        "SlateRec-v0", num_envs=num_envs, vectorization_mode="vector_entry_point",
+        autoreset_mode=AutoresetMode.SAME_STEP, **config,
+    )  # fmt: skip
     venv: VecEnv = SlateRecSB3VecEnv(env, info_keys=info_keys)
     if seed is not None:
         venv.seed(seed)

@@ -46,9 +46,11 @@ the largest parts and the estimate. Raise the limit explicitly for a bigger worl
 
     gym.make("SlateRec-v0", num_items=10**7, memory_limit_gib=8)
 
-Independently of memory, a row draws at most :data:`slategym.rng.BLOCK` uniforms per step, so
-``num_candidates + 3`` plus the uniforms of the choice and user models (which grow with
-``slate_size``) must not exceed 65,536; the error names ``num_candidates`` and ``slate_size``.
+Integer sizes must also fit the simulator's int64 arrays (``max_session_steps=2**70`` or
+``new_items_per_day=2**63`` are refused naming the field). Independently of memory, a row draws at
+most :data:`slategym.rng.BLOCK` uniforms per step, so ``num_candidates + 3`` plus the uniforms of
+the choice and user models (which grow with ``slate_size``) must not exceed 65,536; the error names
+``num_candidates`` and ``slate_size``.
 
 Example:
     >>> import gymnasium as gym
@@ -86,6 +88,12 @@ PROFILE_BYTES = 52
 """Per-row observation bytes that do not grow with a size: the profile (10 float32) and time (3)."""
 STATE_BYTES = 121
 """Per-row state bytes that do not grow with a size: key, counter, clock, counters, flags."""
+INT64_MAX = 2**63 - 1
+INT64_FIELDS = (
+    "num_items", "num_candidates", "slate_size", "num_users", "num_topics", "latent_dim",
+    "history_length", "days", "max_session_steps", "new_items_per_day",
+)  # fmt: skip
+"""Integer fields that meet int64 arrays: each must be at most :data:`INT64_MAX`."""
 ROWS = "rows"
 """Stands for the number of rows stepped together among a part's parameters."""
 
@@ -206,6 +214,12 @@ def check_limits(
     stepped together (``num_envs`` of a vector env, ``num_users`` of the platform). The message
     names the parameters, the estimate, the limit and how to raise it.
     """
+    for name in INT64_FIELDS:
+        if int(getattr(config, name)) > INT64_MAX:
+            raise ValueError(
+                f"{name}={getattr(config, name)!r} is not allowed: expected at most "
+                f"{INT64_MAX} (2**63 - 1): the simulator counts it in int64 arrays"
+            )
     b = uniforms_per_step(config, choice_model, user_model)
     if b > BLOCK:
         models = b - int(config.num_candidates) - 2

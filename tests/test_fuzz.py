@@ -130,7 +130,8 @@ ODD_VALUES = st.one_of(
     st.sampled_from([0, 1, 2, 10**9, 10**12, 2**63 - 1, 2**63, -1]),
     st.floats(allow_nan=True, allow_infinity=True),
     st.sampled_from([None, True, False, "3", "x", [3], (2,), {"a": 1}, b"1", 2 + 0j]),
-    st.sampled_from([np.float64(2.0), np.float32(1.5), np.bool_(True)]),
+    st.sampled_from([np.float64(2.0), np.float32(1.5), np.bool_(True), np.int8(3), np.int16(200),
+                     np.uint8(7), np.uint64(300), np.int64(-4), np.uint64(2**63)]),  # fmt: skip
 )
 
 

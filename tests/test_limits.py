@@ -170,3 +170,11 @@ def test_estimate_is_within_a_factor_of_the_measured_peak(
     measured = _measured_peak(num_rows, **config)
     estimate = estimate_memory(slategym.SlateRecConfig(**config), num_rows or 1).total
     assert measured / 1.25 <= estimate <= measured * 1.25, (measured, estimate)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("max_session_steps", 2**70), ("new_items_per_day", 2**63), ("days", 2**64)]
+)
+def test_sizes_beyond_int64_name_the_field(name: str, value: int) -> None:
+    with pytest.raises(ValueError, match=rf"{name}={value} is not allowed: expected at most"):
+        gym.make("SlateRec-v0", **{"num_users": 20, "days": 1, name: value})

@@ -9,6 +9,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import pytest
+from gymnasium.vector import AutoresetMode
 
 pytest.importorskip("stable_baselines3")
 from stable_baselines3 import PPO  # noqa: E402
@@ -48,24 +49,46 @@ def test_rows_live_the_native_episodes_without_the_ignored_step() -> None:
         for i in np.flatnonzero(info["_clicks"]):  # rows really stepped (not autoreset)
             last = obs["candidate_ids"][i].tolist() if term[i] or trunc[i] else None
             expected[i].append((before[i].tolist(), reward[i], term[i] or trunc[i], last))
-    venv = SlateRecSB3VecEnv(_native(n))
-    venv.seed(3)
-    obs = venv.reset()
-    got: list[list[tuple]] = [[] for _ in range(n)]
-    endings = {"terminated": 0, "truncated": 0}
-    for _ in range(steps):
-        before = obs["candidate_ids"]
-        obs, reward, done, infos = venv.step(_policy(obs))
+    for mode in (AutoresetMode.SAME_STEP, AutoresetMode.NEXT_STEP):
+        venv = SlateRecSB3VecEnv(_native(n, autoreset_mode=mode))
+        venv.seed(3)
+        obs = venv.reset()
+        got: list[list[tuple]] = [[] for _ in range(n)]
+        endings = {"terminated": 0, "truncated": 0}
+        for _ in range(steps):
+            before = obs["candidate_ids"]
+            obs, reward, done, infos = venv.step(_policy(obs))
+            for i in range(n):
+                last = infos[i]["terminal_observation"]["candidate_ids"].tolist() if done[i] else None
+                got[i].append((before[i].tolist(), reward[i], done[i], last))
+                if done[i]:
+                    endings["truncated" if infos[i]["TimeLimit.truncated"] else "terminated"] += 1
         for i in range(n):
-            last = infos[i]["terminal_observation"]["candidate_ids"].tolist() if done[i] else None
-            got[i].append((before[i].tolist(), reward[i], done[i], last))
-            if done[i]:
-                endings["truncated" if infos[i]["TimeLimit.truncated"] else "terminated"] += 1
-    for i in range(n):
-        m = min(len(expected[i]), len(got[i]))
-        assert m >= steps * 0.8
-        assert got[i][:m] == expected[i][:m], f"row {i}"
-    assert endings["terminated"] > 0 and endings["truncated"] > 0, endings
+            m = min(len(expected[i]), len(got[i]))
+            assert m >= steps * 0.8
+            assert got[i][:m] == expected[i][:m], f"{mode} row {i}"
+        assert endings["terminated"] > 0 and endings["truncated"] > 0, endings
+
+
+def test_a_finished_row_reports_its_last_step_and_its_next_user() -> None:
+    """The info of a finished row is that of its last step (as a single env's), and
+    ``reset_infos`` holds the next episode's user; both autoreset modes agree."""
+    seen = []
+    for mode in (AutoresetMode.SAME_STEP, AutoresetMode.NEXT_STEP):
+        venv = SlateRecSB3VecEnv(_native(8, autoreset_mode=mode))
+        venv.seed(11)
+        obs = venv.reset()
+        log = []
+        for _ in range(60):
+            users = [r["user_id"] for r in venv.reset_infos]
+            obs, _, done, infos = venv.step(_policy(obs))
+            for i in np.flatnonzero(done):
+                assert infos[i]["user_id"] == users[i]  # the user whose episode ended
+                assert infos[i]["clicks"].shape == (K,)
+                log.append((i, infos[i]["user_id"], venv.reset_infos[i]["user_id"],
+                            infos[i]["session_index"]))  # fmt: skip
+        seen.append(log)
+    assert seen[0] and seen[0] == seen[1]
 
 
 def test_sb3_conventions() -> None:
@@ -131,31 +154,20 @@ def test_attributes_methods_and_bad_arguments() -> None:
         SlateRecSB3VecEnv(_native(2), info_keys=("clickz",))
     with pytest.raises(ValueError, match="Gymnasium VectorEnv"):
         SlateRecSB3VecEnv(gym.make("SlateRec-v0", **SHORT))  # type: ignore[arg-type]
-    same_step = gym.vector.SyncVectorEnv(
-        [lambda: gym.make("SlateRec-v0", **SHORT)] * 2,
-        autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
-    )
-    with pytest.raises(ValueError, match="NEXT_STEP"):
-        SlateRecSB3VecEnv(same_step)
-
-
-class _Frames(gym.vector.VectorWrapper):
-    """A vector env that renders one ``(2, 3, 3)`` frame per row (stands in for rgb_array)."""
-
-    @property
-    def render_mode(self) -> str:  # type: ignore[override]
-        return "rgb_array"
-
-    def render(self) -> tuple[np.ndarray, ...]:
-        return tuple(np.full((2, 3, 3), i, np.uint8) for i in range(self.num_envs))
+    with pytest.raises(ValueError, match="SAME_STEP or NEXT_STEP"):
+        SlateRecSB3VecEnv(_native(2, autoreset_mode=AutoresetMode.DISABLED))
 
 
 def test_render_tiles_the_row_frames_or_warns() -> None:
-    venv = SlateRecSB3VecEnv(_Frames(_native(4)))
-    venv.reset()
+    venv = SlateRecSB3VecEnv(_native(4, render_mode="rgb_array"))
+    venv.step(_policy(venv.reset()))
     assert venv.render_mode == "rgb_array"
+    frames = venv.get_images()
+    assert len(frames) == 4 and frames[0] is not None
+    h, w, _ = frames[0].shape
     image = venv.render()
-    assert image is not None and image.shape == (4, 6, 3)  # 2 x 2 tiles of 2 x 3
+    assert image is not None and image.shape == (2 * h, 2 * w, 3)  # 2 x 2 tiles
+    assert np.array_equal(image[:h, w:], frames[1])  # row 1 top right
     plain = SlateRecSB3VecEnv(_native(2))
     with pytest.warns(UserWarning):
         assert plain.render() is None
