@@ -15,10 +15,6 @@ Three figures per route, all in environment steps (transitions) per second of wa
 * ``rollout``: PPO's rollout collection (policy forward pass + env step), timed by a callback;
 * ``learn``: the whole ``PPO.learn`` (rollouts and the 10 gradient epochs).
 
-If ``make_vec_env("SlateRec-v0")`` raises (``SlateRec-v0`` used to reject SB3's
-``render_mode="rgb_array"``), the ``dummy`` route builds the same envs through a callable
-(``make_vec_env(lambda: gym.make("SlateRec-v0"), n_envs=8)``) and says so in ``route``.
-
 Run: ``python -m experiments.sb3_throughput`` (figures in ``docs/sb3.md``).
 """
 
@@ -29,7 +25,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 import tyro
 
@@ -53,19 +48,6 @@ class Args:
     threads: int = 1
     """Torch intra-op threads."""
     seed: int = 0
-
-
-def dummy_vec_env(n_envs: int, seed: int) -> tuple[Any, str]:
-    """SB3's ``make_vec_env("SlateRec-v0")``, or the callable route if the id is rejected."""
-    from stable_baselines3.common.env_util import make_vec_env
-
-    import slategym  # noqa: F401  (registers SlateRec-v0)
-
-    try:
-        return make_vec_env("SlateRec-v0", n_envs=n_envs, seed=seed), "make_vec_env('SlateRec-v0')"
-    except ValueError as err:
-        venv = make_vec_env(lambda: gym.make("SlateRec-v0"), n_envs=n_envs, seed=seed)
-        return venv, f"make_vec_env(callable): make_vec_env('SlateRec-v0') raised {err}"
 
 
 def env_rate(venv: Any, transitions: int, seed: int) -> float:
@@ -116,7 +98,9 @@ def ppo_rates(venv: Any, args: Args) -> dict[str, float]:
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     import torch
+    from stable_baselines3.common.env_util import make_vec_env
 
+    import slategym  # noqa: F401  (registers SlateRec-v0)
     from agents.sb3_vec_env import make_sb3_vec_env
 
     args = tyro.cli(Args, args=argv)
@@ -126,14 +110,13 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 f"{name}={value} is not allowed: expected a divisor of rollout={args.rollout}"
             )
     torch.set_num_threads(args.threads)
-    dummy, route = dummy_vec_env(args.n_envs, args.seed)
+    dummy = make_vec_env("SlateRec-v0", n_envs=args.n_envs, seed=args.seed)
     adapter = make_sb3_vec_env(args.rows, seed=args.seed)
-    results: dict[str, Any] = {"route": route, "rows": args.rows, "n_envs": args.n_envs}
+    results: dict[str, Any] = {"rows": args.rows, "n_envs": args.n_envs}
     for name, venv in (("dummy", dummy), ("adapter", adapter)):
         rates = {"env": env_rate(venv, args.env_steps, args.seed)}
         rates.update(ppo_rates(venv, args))
         results[name] = rates
-    print(f"dummy route: {route}")
     print(f"{'route':<28} {'env steps/s':>12} {'rollout steps/s':>16} {'learn steps/s':>14}")
     for name, label in (("dummy", f"make_vec_env, n_envs={args.n_envs}"),
                         ("adapter", f"adapter, N={args.rows}")):  # fmt: skip

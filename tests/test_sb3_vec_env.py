@@ -203,7 +203,7 @@ def test_throughput_script_on_a_tiny_budget() -> None:
 
     args = ["--rollout", "128", "--rollouts", "1", "--epochs", "1", "--env-steps", "128"]
     result = sb3_throughput.main(args)
-    assert result["rows"] == 64 and result["n_envs"] == 8 and "make_vec_env" in result["route"]
+    assert result["rows"] == 64 and result["n_envs"] == 8
     for route in ("dummy", "adapter"):
         assert all(result[route][k] > 0 for k in ("env", "rollout", "learn"))
     with pytest.raises(ValueError, match="rows=48 is not allowed"):
