@@ -35,9 +35,11 @@ SB3's conventions, and how the adapter meets them:
 
 Example:
     >>> from stable_baselines3 import PPO
+    >>> from stable_baselines3.common.logger import Logger
     >>> from agents.sb3_vec_env import make_sb3_vec_env
     >>> venv = make_sb3_vec_env(64, seed=0, num_users=200, days=1)
     >>> model = PPO("MultiInputPolicy", venv, n_steps=4, batch_size=64, n_epochs=1, seed=0)
+    >>> model.set_logger(Logger(folder=None, output_formats=[]))  # no SB3-<date> folder in /tmp
     >>> model = model.learn(total_timesteps=256)
     >>> model.num_timesteps
     256

@@ -68,6 +68,7 @@ def ppo_rates(venv: Any, args: Args) -> dict[str, float]:
     """Rollout and learn transitions per second of PPO on ``venv`` (after one warm-up rollout)."""
     from stable_baselines3 import PPO
     from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.logger import Logger
 
     class RolloutClock(BaseCallback):
         def __init__(self) -> None:
@@ -87,6 +88,7 @@ def ppo_rates(venv: Any, args: Args) -> dict[str, float]:
     n_steps = args.rollout // venv.num_envs
     model = PPO("MultiInputPolicy", venv, n_steps=n_steps, batch_size=64, n_epochs=args.epochs,
                 seed=args.seed)  # fmt: skip
+    model.set_logger(Logger(folder=None, output_formats=[]))  # no SB3-<date> folder in the temp dir
     model.learn(total_timesteps=args.rollout)  # warm-up: first calls, allocations
     clock = RolloutClock()
     transitions = args.rollout * args.rollouts

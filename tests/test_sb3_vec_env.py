@@ -4,6 +4,8 @@ and PPO training on 64 rows."""
 from __future__ import annotations
 
 import doctest
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -13,6 +15,7 @@ from gymnasium.vector import AutoresetMode
 
 pytest.importorskip("stable_baselines3")
 from stable_baselines3 import PPO  # noqa: E402
+from stable_baselines3.common.logger import Logger  # noqa: E402
 from stable_baselines3.common.vec_env import VecEnv, VecMonitor  # noqa: E402
 
 import agents.sb3_vec_env  # noqa: E402
@@ -175,10 +178,12 @@ def test_render_tiles_the_row_frames_or_warns() -> None:
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("one_torch_thread")
-def test_ppo_trains_on_64_native_rows() -> None:
+def test_ppo_trains_on_64_native_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where SB3's default logger would go
     venv = make_sb3_vec_env(64, seed=0, **SHORT)
     assert isinstance(venv, VecMonitor)
     model = PPO("MultiInputPolicy", venv, n_steps=8, batch_size=128, n_epochs=2, seed=0)
+    model.set_logger(Logger(folder=None, output_formats=[]))
     before = [p.detach().clone() for p in model.policy.parameters()]
     model.learn(total_timesteps=64 * 8 * 3)
     assert model.num_timesteps == 64 * 8 * 3
@@ -187,6 +192,7 @@ def test_ppo_trains_on_64_native_rows() -> None:
     changed = [not np.allclose(b.numpy(), p.detach().numpy()) for b, p in
                zip(before, model.policy.parameters())]  # fmt: skip
     assert any(changed)
+    assert not list(tmp_path.glob("SB3-*")), "SB3 left a log folder in the temp directory"
 
 
 @pytest.mark.usefixtures("one_torch_thread")
@@ -198,8 +204,12 @@ def test_module_example_runs() -> None:
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("one_torch_thread")
-def test_throughput_script_on_a_tiny_budget() -> None:
+def test_throughput_script_on_a_tiny_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from experiments import sb3_throughput
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
 
     args = ["--rollout", "128", "--rollouts", "1", "--epochs", "1", "--env-steps", "128"]
     result = sb3_throughput.main(args)
@@ -208,3 +218,4 @@ def test_throughput_script_on_a_tiny_budget() -> None:
         assert all(result[route][k] > 0 for k in ("env", "rollout", "learn"))
     with pytest.raises(ValueError, match="rows=48 is not allowed"):
         sb3_throughput.main(["--rows", "48"])
+    assert not list(tmp_path.glob("SB3-*")), "SB3 left a log folder in the temp directory"
