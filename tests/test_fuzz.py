@@ -23,9 +23,10 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import slategym
+import slategym  # noqa: F401  (registers SlateRec-v0)
 from slategym.catalog import Catalog
 from slategym.choice import ChoiceModel, MultinomialLogit
+from slategym.registry import BUILTIN_CHOICE_MODELS
 from slategym.types import STEP_INFO_FIELDS
 from slategym.users import DefaultUserModel, Population, UserState
 
@@ -80,7 +81,7 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
         "max_session_steps": draw(st.integers(1, 40)),
         "min_return_gap_minutes": draw(st.floats(0.0, 5000.0)),
         "new_items_per_day": draw(st.integers(0, 30)),
-        "choice_model": draw(st.sampled_from(slategym.registered_choice_models())),
+        "choice_model": draw(st.sampled_from(BUILTIN_CHOICE_MODELS)),
         "user_model": draw(st.sampled_from(["default", "deterministic"])),
         "reward": draw(st.sampled_from(
             ["click", "purchase", "engagement", {"click": 1.0, "purchase": 5.0, "engagement": 0.1}]

@@ -47,20 +47,39 @@ def test_declared_dependencies() -> None:
     assert torch and "==" not in torch[0], "torch stays a range (the CPU build is installed first)"
 
 
-def _third_party_imports(folder: str) -> dict[str, str]:
-    """Top-level module -> first file importing it, for every import in ``folder`` (lazy ones too)."""
+def _imported(node: ast.AST) -> list[str]:
+    """Top-level names imported by an ``import`` statement (none for relative or other nodes)."""
+    if isinstance(node, ast.Import):
+        return [alias.name.split(".")[0] for alias in node.names]
+    if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        return [node.module.split(".")[0]]
+    return []
+
+
+def _module_level(body: list[ast.stmt]) -> list[ast.stmt]:
+    """The import statements that run when a module is imported (``if TYPE_CHECKING`` excluded)."""
+    found: list[ast.stmt] = []
+    for node in body:
+        if isinstance(node, ast.If):
+            if "TYPE_CHECKING" not in ast.unparse(node.test):
+                found += _module_level(node.body) + _module_level(node.orelse)
+        elif isinstance(node, ast.Try):
+            found += _module_level(node.body)
+        elif _imported(node):
+            found.append(node)
+    return found
+
+
+def _third_party_imports(folder: str, module_level: bool) -> dict[str, str]:
+    """Top-level module -> first file importing it: every import of ``folder`` (lazy ones too), or
+    only those that run at import time."""
     local = {"slategym", "agents", "experiments", "tests"}
     found: dict[str, str] = {}
     for path in sorted((ROOT / folder).rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module]
-            else:
-                continue
-            for name in names:
-                top = name.split(".")[0]
+        tree = ast.parse(path.read_text())
+        nodes = _module_level(tree.body) if module_level else list(ast.walk(tree))
+        for node in nodes:
+            for top in _imported(node):
                 if top not in local and top not in sys.stdlib_module_names:
                     found.setdefault(top, str(path.relative_to(ROOT)))
     return found
@@ -71,21 +90,30 @@ HAND_INSTALLED = {"obp": "experiments/ope_obp_check.py"}
 install from the index with the others (obp 0.4.1, installed by hand as docs/ope.md describes)."""
 
 
+ALL = ("agents", "experiments", "data")
+
+
 @pytest.mark.parametrize(
-    ("folder", "allowed_extras"),
-    [("slategym", ()), ("agents", ("agents",)), ("experiments", ("agents", "experiments", "data"))],
+    ("folder", "module_level", "extras"),
+    [
+        ("slategym", True, ()),  # at import time: the core only
+        ("slategym", False, ALL),  # lazily, inside the function that needs it: any extra
+        ("agents", False, ("agents",)),
+        ("experiments", False, ALL),
+    ],
 )
-def test_every_import_is_a_declared_dependency(folder: str, allowed_extras: tuple) -> None:
-    """Every ``import`` (lazy ones too) of ``folder`` is a core dependency or in its extras;
-    ``slategym/`` imports optional packages only through ``slategym.ope.base.require``-style
-    ``importlib`` calls, which name the ``[data]`` extra when the package is missing."""
+def test_every_import_is_a_declared_dependency(
+    folder: str, module_level: bool, extras: tuple[str, ...]
+) -> None:
+    """Every ``import`` of ``folder`` is a core dependency or in the extras it may use;
+    ``slategym/`` imports optional packages only lazily (``slategym._optional.require``)."""
     project = _project()
     allowed = set(CORE)
-    for extra in allowed_extras:
+    for extra in extras:
         allowed |= _names(project["optional-dependencies"][extra])
     allowed = {a.split("[")[0] for a in allowed}
     dists = importlib.metadata.packages_distributions()
-    for module, where in _third_party_imports(folder).items():
+    for module, where in _third_party_imports(folder, module_level).items():
         if HAND_INSTALLED.get(module) == where:
             continue
         names = {d.lower().replace("_", "-") for d in dists.get(module, [module])}
