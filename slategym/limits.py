@@ -35,7 +35,8 @@ The bytes of the arrays a run holds at its peak, counted array by array (``D`` =
 Measured against ``tracemalloc`` peaks (construction, reset and three steps, as
 ``experiments/throughput.py`` measures memory) the estimate is within 15 % on configurations where
 the catalog, the population, the history, the candidates, the topics or the rows dominate
-(``tests/test_limits.py`` checks a factor of 1.25; figures in ``docs/safety.md``). A custom user
+(``python -m experiments.memory_estimate`` prints them, ``docs/safety.md`` has the table,
+``tests/test_limits.py`` checks a factor of 1.25). A custom user
 model's own arrays (``Population.extra``, a larger state) are not counted.
 
 ## The limit

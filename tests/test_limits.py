@@ -3,7 +3,6 @@ messages that name the parameters; the estimate follows what a run really alloca
 
 from __future__ import annotations
 
-import gc
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -14,6 +13,7 @@ import numpy as np
 import pytest
 
 import slategym
+from experiments.memory_estimate import CASES, measured_peak
 from slategym.limits import DEFAULT_MEMORY_LIMIT_GIB, GIB, check_limits, estimate_memory
 from slategym.platform import Platform
 from slategym.users import DefaultUserModel
@@ -127,47 +127,11 @@ def test_model_uniforms_count_toward_the_block_and_are_checked() -> None:
             gym.make("SlateRec-v0", user_model=_Greedy(bad))
 
 
-def _measured_peak(num_rows: int | None, **config: Any) -> int:
-    """tracemalloc peak of construction, reset and three steps (as experiments/throughput.py)."""
-    gc.collect()
-    rng = np.random.default_rng(0)
-    tracemalloc.start()
-    try:
-        if num_rows is None:
-            env: Any = slategym.SlateRecEnv(**config)
-        else:
-            env = slategym.SlateRecVectorEnv(num_rows, **config)
-        env.reset(seed=0)
-        c, k = env.config.num_candidates, env.config.slate_size
-        for _ in range(3):
-            slates = np.argsort(rng.random((num_rows or 1, c)), axis=1)[:, :k]
-            env.step(slates if num_rows else slates[0])
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return peak
-
-
-@pytest.mark.parametrize(
-    ("num_rows", "config"),
-    [
-        (None, {}),
-        (None, {"num_items": 100_000}),
-        (None, {"num_items": 50_000, "latent_dim": 40}),
-        (None, {"num_users": 50_000}),
-        (None, {"history_length": 50_000}),
-        (None, {"num_items": 20_000, "num_candidates": 20_000, "slate_size": 2}),
-        (2048, {}),
-        (512, {"num_candidates": 400, "slate_size": 20}),
-        (256, {"num_topics": 2000, "history_length": 100}),
-        (1024, {"num_items": 500, "num_candidates": 10, "slate_size": 2, "days": 3,
-                "new_items_per_day": 100}),
-    ],  # fmt: skip
-)
+@pytest.mark.parametrize(("num_rows", "config"), CASES[:10])
 def test_estimate_is_within_a_factor_of_the_measured_peak(
     num_rows: int | None, config: dict
 ) -> None:
-    measured = _measured_peak(num_rows, **config)
+    measured = measured_peak(num_rows, **config)
     estimate = estimate_memory(slategym.SlateRecConfig(**config), num_rows or 1).total
     assert measured / 1.25 <= estimate <= measured * 1.25, (measured, estimate)
 
