@@ -3,7 +3,6 @@ and PPO training on 64 rows."""
 
 from __future__ import annotations
 
-import doctest
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ from stable_baselines3 import PPO  # noqa: E402
 from stable_baselines3.common.logger import Logger  # noqa: E402
 from stable_baselines3.common.vec_env import VecEnv, VecMonitor  # noqa: E402
 
-import agents.sb3_vec_env  # noqa: E402
 from agents.sb3_vec_env import SlateRecSB3VecEnv, make_sb3_vec_env  # noqa: E402
 from slategym.types import STEP_INFO_FIELDS  # noqa: E402
 from tests.conftest import SMALL  # noqa: E402
@@ -194,13 +192,6 @@ def test_ppo_trains_on_64_native_rows(tmp_path: Path, monkeypatch: pytest.Monkey
                zip(before, model.policy.parameters())]  # fmt: skip
     assert any(changed)
     assert not list(tmp_path.glob("SB3-*")), "SB3 left a log folder in the temp directory"
-
-
-@pytest.mark.usefixtures("one_torch_thread")
-def test_module_example_runs() -> None:
-    """The docstring example (PPO on 64 rows); agents/ is not collected by --doctest-modules."""
-    result = doctest.testmod(agents.sb3_vec_env)
-    assert result.attempted >= 4 and result.failed == 0
 
 
 @pytest.mark.slow
