@@ -188,3 +188,30 @@ def test_minari_dataset_round_trip(tmp_path, monkeypatch):
     episode = next(ds.iterate_episodes())
     assert episode.observations["candidates"].shape[1:] == (50, 10)
     assert episode.actions.shape[1] == 6 and len(episode.rewards) == episode.actions.shape[0]
+
+
+def test_vector_wrapper_logs_the_last_slate_of_an_episode_under_same_step(tmp_path):
+    """SAME_STEP moves an ending row's step keys to info['final_info']: every step serves every row,
+    so the log holds N * steps slates and the clicks of those final slates too."""
+    from gymnasium.vector import AutoresetMode
+
+    n, steps = 8, 60
+    envs = gym.make_vec(
+        "SlateRec-v0", num_envs=n, vectorization_mode="vector_entry_point",
+        autoreset_mode=AutoresetMode.SAME_STEP, num_users=30, days=1,
+    )  # fmt: skip
+    rec = RecordVectorImpressions(envs, ImpressionWriter(tmp_path / "s.parquet", 50, 6))
+    rec.reset(seed=3)
+    clicks = ended = 0
+    for _ in range(steps):
+        _, _, term, trunc, info = rec.step(rec.action_space.sample())
+        done = term | trunc
+        clicks += int(info["clicks"][~done].sum())
+        if done.any():
+            clicks += int(info["final_info"]["clicks"][done].sum())
+        ended += int(done.sum())
+    rec.close()
+    assert ended > 0
+    table = read_table(tmp_path / "s.parquet")
+    assert table.num_rows == 6 * n * steps
+    assert int(np.count_nonzero(table.column("click").to_numpy())) == clicks

@@ -98,8 +98,32 @@ class RecordImpressions(gym.Wrapper, _Recorder):
         super().close()
 
 
+def served_info(info: dict[str, Any]) -> dict[str, Any]:
+    """The step keys of every row served by a vector env step, whatever its autoreset mode.
+
+    Under ``SAME_STEP`` the rows that ended are reset within the step and their last step's keys move
+    to ``info["final_info"]`` (masked off at the top level); this puts them back. Under ``NEXT_STEP``
+    and ``DISABLED`` the info is returned as it is.
+    """
+    final = info.get("final_info")
+    ended = np.asarray(info.get("_final_info", False), bool)
+    if final is None or not ended.any():
+        return info
+    merged = dict(info)
+    for key, value in final.items():
+        if key.startswith("_") or key not in info:
+            continue
+        full = np.array(info[key], copy=True)
+        full[ended] = np.asarray(value)[ended]
+        merged[key] = full
+        merged["_" + key] = np.asarray(info["_" + key], bool) | ended
+    return merged
+
+
 class RecordVectorImpressions(VectorWrapper, _Recorder):
-    """Logs every served row of a native ``SlateRec`` vector env (autoreset rows are skipped)."""
+    """Logs every served row of a native ``SlateRec`` vector env: under ``NEXT_STEP`` the autoreset
+    rows served nothing and are skipped; under ``SAME_STEP`` the last slate of an ending row is read
+    from ``info["final_info"]``."""
 
     def __init__(self, env: VectorEnv, writer: ImpressionWriter) -> None:
         super().__init__(env)
@@ -114,7 +138,7 @@ class RecordVectorImpressions(VectorWrapper, _Recorder):
         if self._candidates is None:
             raise RuntimeError("call reset() before step()")
         obs, rewards, terminated, truncated, info = self.env.step(actions)
-        self._record(info, rewards, actions, rows=None)
+        self._record(served_info(info), rewards, actions, rows=None)
         self._seen(obs)
         return obs, rewards, terminated, truncated, info
 
