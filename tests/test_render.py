@@ -224,3 +224,23 @@ def test_the_docs_picture_is_the_frame_the_env_draws() -> None:
     script = runpy.run_path(str(root / "docs" / "render_frame.py"))
     png = plt.imread(root / "docs" / "img" / "render_frame.png")  # RGBA floats in [0, 1]
     assert np.array_equal(np.round(png[:, :, :3] * 255).astype(np.uint8), script["frame"]())
+
+
+def test_a_masked_reset_row_renders_its_new_episode_not_its_last_slate() -> None:
+    """Row 0 reset through ``reset_mask`` draws the frame a single env draws after ``reset()`` on the
+    same stream: a fresh episode without the previous episode's slate."""
+    slate = np.arange(SMALL["slate_size"])
+    single = slategym.SlateRecEnv(render_mode="rgb_array", **SMALL)
+    single.reset(seed=4)
+    single.step(slate)
+    single.reset()
+    envs = gym.make_vec(
+        "SlateRec-v0", 2, vectorization_mode="vector_entry_point", render_mode="rgb_array", **SMALL
+    )
+    envs.reset(seed=[4, 5])
+    envs.step(np.tile(slate, (2, 1)))
+    stepped = envs.render()[0]
+    envs.reset(options={"reset_mask": np.array([True, False])})
+    frame = envs.render()[0]
+    assert np.array_equal(frame, single.render())
+    assert not np.array_equal(frame, stepped)
