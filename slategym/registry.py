@@ -123,6 +123,10 @@ def registered_user_models() -> list[str]:
     return sorted(_USER)
 
 
+def _article(noun: str) -> str:
+    return "an" if noun[:1].lower() in "aeiou" else "a"
+
+
 def _build(
     table: Mapping[str, Callable[..., Any]],
     kind: str,
@@ -139,7 +143,8 @@ def _build(
         return spec
     if not isinstance(spec, str) or spec not in table:
         raise ValueError(
-            f"{kind}={spec!r} is not allowed: expected a {base.__name__} instance or one of the "
+            f"{kind}={spec!r} is not allowed: expected {_article(base.__name__)} {base.__name__} "
+            "instance or one of the "
             f"registered names {sorted(table)}"
         )
     factory, params = table[spec], dict(kwargs or {})
@@ -153,7 +158,7 @@ def _build(
     if not isinstance(model, base):
         raise ValueError(
             f"the factory registered as {kind}={spec!r} returned {type(model).__name__}, "
-            f"expected a {base.__name__}"
+            f"expected {_article(base.__name__)} {base.__name__}"
         )
     return model
 

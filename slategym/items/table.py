@@ -234,7 +234,8 @@ class TableItemModel(ItemModel):
         quality = self._standardised(rows, self.quality_column)
         if quality is None:
             quality = rng.normal(size=total)
-        log_price = self._log_prices(rows, topic, num_topics, rng)
+        price = self._prices(rows, topic, num_topics, rng)
+        log_price = np.log(price)
         log_pop = self._log_popularity(rows, quality, rng)
         popularity = np.exp(log_pop - log_pop.max())
         popularity /= popularity.sum()
@@ -261,7 +262,7 @@ class TableItemModel(ItemModel):
             topic=topic,
             latent=latent,
             quality=quality,
-            price=np.exp(log_price),
+            price=price,
             price_z=price_z,
             popularity_z=popularity_z,
             popularity=popularity,
@@ -331,16 +332,16 @@ class TableItemModel(ItemModel):
             return None
         return standardise(np.asarray(rows[column], np.float64))
 
-    def _log_prices(
+    def _prices(
         self, rows: dict[str, list[Any]], topic: np.ndarray, num_topics: int, rng: np.random.Generator
     ) -> np.ndarray:
         if self.price_column is None:
             offset = rng.normal(0.0, 0.5, size=num_topics)
-            return np.log(20.0) + offset[topic] + rng.normal(0.0, 0.5, size=topic.size)
+            return np.exp(np.log(20.0) + offset[topic] + rng.normal(0.0, 0.5, size=topic.size))
         price = np.asarray(rows[self.price_column], np.float64)
         if price.min() <= 0:
             raise ValueError(f"price_column={self.price_column!r} holds prices <= 0: expected > 0")
-        return np.log(price)
+        return price
 
     def _log_popularity(
         self, rows: dict[str, list[Any]], quality: np.ndarray, rng: np.random.Generator

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -111,10 +112,8 @@ class DynamicUserModel(DefaultUserModel):
         check_float("trend_drift", self.trend_drift, 0.0)
 
     def hour_topic(self, num_topics: int) -> np.ndarray:
-        """``(24, T)``: the affinity added to an item of topic ``t`` at hour ``h``."""
-        peaks = np.resize(np.asarray(self.peak_hours, np.float64), num_topics)
-        hours = np.arange(HOURS)[:, None] + 0.5
-        return self.hour_weight * np.cos(2.0 * np.pi * (hours - peaks[None, :]) / HOURS)
+        """``(24, T)``: the affinity added to an item of topic ``t`` at hour ``h`` (read-only)."""
+        return _hour_topic(self.hour_weight, tuple(self.peak_hours), num_topics)
 
     def sample_population(
         self, num_users: int, catalog: Catalog, rng: np.random.Generator
@@ -188,3 +187,12 @@ class DynamicUserModel(DefaultUserModel):
             population, state, catalog, item_ids, affinities, clicks, session_full, uniforms
         )
         return dataclasses.replace(new_state, extra=state.extra), response
+
+
+@lru_cache(maxsize=32)
+def _hour_topic(weight: float, peak_hours: tuple[float, ...], num_topics: int) -> np.ndarray:
+    peaks = np.resize(np.asarray(peak_hours, np.float64), num_topics)
+    hours = np.arange(HOURS)[:, None] + 0.5
+    table = weight * np.cos(2.0 * np.pi * (hours - peaks[None, :]) / HOURS)
+    table.flags.writeable = False
+    return table
