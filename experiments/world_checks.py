@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -79,8 +80,8 @@ class Args:
     """Held-out users, each through one whole episode (``lift``, ``table``)."""
     num_users: int = 2000
     """Users of the platform (``dynamic``)."""
-    days: int = 14
-    """Days of the timeline (``dynamic``)."""
+    days: int | None = None
+    """Days of the timeline (``dynamic``; default: the world's, 7)."""
     out: Path = Path("results/world_checks")
     """Folder of the results."""
     plot: bool = False
@@ -92,8 +93,10 @@ class Args:
     parses), e.g. ``--env num_items=300 num_candidates=20``."""
 
     def __post_init__(self) -> None:
-        for name in ("seeds", "train_steps", "batch_size", "eval_users", "num_users", "days"):
+        for name in ("seeds", "train_steps", "batch_size", "eval_users", "num_users"):
             check_int(name, getattr(self, name), 1)
+        if self.days is not None:
+            check_int("days", self.days, 2)
         unknown = [w for w in self.worlds if w not in slategym.WORLDS]
         if unknown:
             raise ValueError(
@@ -129,6 +132,7 @@ def parse_env(items: Sequence[str]) -> dict[str, Any]:
 
 
 QUICK = {"seeds": 2, "train_steps": 256, "batch_size": 64, "eval_users": 32, "num_users": 60, "days": 3}
+"""``--quick``: a smoke run of every step in seconds."""
 
 
 # -- the lift protocol ------------------------------------------------------------------------------
@@ -164,9 +168,19 @@ def lift_seed(world: str, seed: int, args: Args) -> dict[str, Any]:
         agent = greedy if name == "greedy" else make_agent(name, train, seed=seed)
         metrics = evaluate(agent, world, seed, args.eval_users, **args.overrides)
         result[name] = {k: metrics[k] for k in ("slate_ctr", "ctr", "mean_reward", "slates")}
-    ctr = {name: result[name]["slate_ctr"] for name in ("random", "greedy", "oracle")}
-    result["lift_ratio"] = (ctr["greedy"] - ctr["random"]) / (ctr["oracle"] - ctr["random"])
+    result["lift_ratio"] = lift_ratio(*(result[n]["slate_ctr"] for n in ("random", "greedy", "oracle")))
+    result["reward_lift_ratio"] = lift_ratio(
+        *(result[n]["mean_reward"] for n in ("random", "greedy", "oracle"))
+    )
     return result
+
+
+def lift_ratio(random: float, greedy: float, oracle: float) -> float:
+    """``(greedy - random) / (oracle - random)``; nan when the oracle does no better than random
+    (e.g. slate CTR in long-term satisfaction, where every slate gets its click)."""
+    if oracle == random:
+        return math.nan
+    return (greedy - random) / (oracle - random)
 
 
 def summarize_lift(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -178,7 +192,9 @@ def summarize_lift(records: list[dict[str, Any]]) -> dict[str, Any]:
         for name in ("random", "greedy", "oracle"):
             entry[name] = _interval([r[name]["slate_ctr"] for r in rows])
             entry[f"{name}_reward"] = _interval([r[name]["mean_reward"] for r in rows])
-        entry["lift_ratio"] = _interval([r["lift_ratio"] for r in rows])
+        for ratio, metric in (("lift_ratio", "slate_ctr"), ("reward_lift_ratio", "mean_reward")):
+            values = [lift_ratio(*(r[n][metric] for n in ("random", "greedy", "oracle"))) for r in rows]
+            entry[ratio] = _interval(values)
         out[world] = entry
     return out
 
@@ -241,18 +257,19 @@ def learn(agent: Any, feedback: list[Feedback]) -> None:
 
 def dynamic_seed(seed: int, args: Args, world: str = "SlateRec-Dynamic-v0") -> dict[str, Any]:
     """Frozen vs refit greedy (and random) on the platform view of ``world``, one seed."""
-    config = slategym.world_config(
-        world, **{**args.overrides, "num_users": args.num_users, "days": args.days, "population_seed": seed}
-    )
-    platform = Platform(config)
+    overrides = {**args.overrides, "num_users": args.num_users, "population_seed": seed}
+    if args.days is not None:
+        overrides["days"] = args.days
+    platform = Platform(slategym.world_config(world, **overrides))
+    days = platform.config.days
     platform.reset(seed=seed)
     greedy = make_agent("greedy", platform, seed=seed)
-    random_arm = _new_arm(copy.deepcopy(platform), make_agent("random", platform, seed=seed), False,
-                          args.days)  # fmt: skip
-    day0 = _new_arm(platform, greedy, True, args.days)
+    random_agent = make_agent("random", platform, seed=seed)
+    random_arm = _new_arm(copy.deepcopy(platform), random_agent, False, days)
+    day0 = _new_arm(platform, greedy, True, days)
     learn(greedy, serve_day(day0))
-    frozen = _new_arm(copy.deepcopy(platform), copy.deepcopy(greedy), False, args.days)
-    refit = _new_arm(platform, greedy, True, args.days)
+    frozen = _new_arm(copy.deepcopy(platform), copy.deepcopy(greedy), False, days)
+    refit = _new_arm(platform, greedy, True, days)
     for arm in (frozen, refit):
         arm.slates[0], arm.clicked[0] = day0.slates[0], day0.clicked[0]
     for arm in (random_arm, frozen, refit):
@@ -406,6 +423,7 @@ def plot(summary: dict[str, Any], out: Path) -> list[str]:
         fig, ax = plt.subplots(figsize=(6, 3.5))
         ax.plot(d["random_even_topic_click_share_per_hour"], marker="o", label="random: clicks on even topics")
         ax.plot(d["refit_per_hour"], marker="s", label="refit greedy: slate CTR")
+        ax.plot(d["random_per_hour"], marker="^", label="random: slate CTR")
         ax.set(xlabel="hour of day", ylabel="share", title="SlateRec-Dynamic-v0 by hour of day")
         ax.legend()
         fig.tight_layout()

@@ -175,3 +175,19 @@ def test_a_catalog_that_breaks_the_contract_is_refused() -> None:
 
     with pytest.raises(ValueError, match="catalog.quality holds NaN"):
         gym.make("SlateRec-v0", item_model=NanItems(), **SMALL)
+
+
+def test_reading_a_table_imports_no_heavy_dependency() -> None:
+    """slategym reads CSV with the standard library: no pandas (nor torch) at import or read."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, gymnasium as gym, slategym\n"
+        f"env = gym.make('SlateRec-v0', item_model='table', item_model_kwargs={RL4RS!r}, "
+        "num_items=283, num_candidates=20)\n"
+        "env.reset(seed=0)\n"
+        "print(sorted(m for m in ('pandas', 'pyarrow', 'torch', 'matplotlib') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

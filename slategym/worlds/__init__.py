@@ -70,7 +70,7 @@ WORLDS: dict[str, World] = {
             "SlateRec-Dynamic-v0",
             "a world that changes: items released every day, drifting interests, hour-of-day tastes",
             "slategym",
-            {"user_model": "dynamic", "new_items_per_day": 100, "days": 14},
+            {"user_model": "dynamic", "new_items_per_day": 100},
         ),
         World(
             "SlateRec-InterestEvolution-v0",
