@@ -1,4 +1,4 @@
-"""The ``slategym`` command: ``slategym bench | online | throughput | worlds | recsim-compare [options]``.
+"""The ``slategym`` command: ``slategym <command> [options]`` (the commands are listed below).
 
 Each subcommand is the ``main(argv)`` of an experiment module, so ``slategym bench --quick`` and
 ``python -m experiments.benchmark --quick`` are the same run; ``slategym <command> --help`` lists the
