@@ -51,6 +51,7 @@ import slategym
 from agents.base import Feedback
 from agents.registry import make_agent
 from agents.training import run
+from experiments.benchmark import check_output
 from slategym.metrics import MetricsAccumulator, aggregate
 from slategym.platform import Platform
 from slategym.timeline import HOURS
@@ -334,18 +335,6 @@ def _unit(path: Path, settings: dict[str, Any], compute: Any) -> dict[str, Any]:
     return record
 
 
-def check_output(out: Path) -> Path:
-    """Create ``out/runs`` and check it is writable, before any long work starts."""
-    try:
-        (out / "runs").mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_text("ok")
-        probe.unlink()
-    except OSError as err:
-        raise ValueError(f"out={str(out)!r} is not a writable folder: {err}") from err
-    return out
-
-
 def world_checks(args: Args) -> dict[str, Any]:
     """Run the checks of ``args``; returns the summary also written to ``out/summary.json``."""
     out = check_output(args.out)
@@ -409,27 +398,29 @@ def plot(summary: dict[str, Any], out: Path) -> list[str]:
     import matplotlib.pyplot as plt
 
     written: list[str] = []
+
+    def save(fig: Any, title: str, xlabel: str, ylabel: str, name: str) -> None:
+        ax = fig.axes[0]
+        ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(out / name, dpi=120)
+        written.append(str(out / name))
+
     if "dynamic" in summary:
         d = summary["dynamic"]
         fig, ax = plt.subplots(figsize=(6, 3.5))
         for name in ("random", "frozen", "refit"):
             ax.plot(d[f"{name}_per_day"], marker="o", label=name)
-        ax.set(xlabel="day", ylabel="slate CTR", title="SlateRec-Dynamic-v0: greedy refit vs frozen")
-        ax.legend()
-        fig.tight_layout()
-        path = out / "worlds_dynamic_ctr_per_day.png"
-        fig.savefig(path, dpi=120)
-        written.append(str(path))
+        save(fig, "SlateRec-Dynamic-v0: greedy refit vs frozen", "day", "slate CTR",
+             "worlds_dynamic_ctr_per_day.png")  # fmt: skip
         fig, ax = plt.subplots(figsize=(6, 3.5))
-        ax.plot(d["random_even_topic_click_share_per_hour"], marker="o", label="random: clicks on even topics")
+        ax.plot(d["random_even_topic_click_share_per_hour"], marker="o",
+                label="random: clicks on even topics")  # fmt: skip
         ax.plot(d["refit_per_hour"], marker="s", label="refit greedy: slate CTR")
         ax.plot(d["random_per_hour"], marker="^", label="random: slate CTR")
-        ax.set(xlabel="hour of day", ylabel="share", title="SlateRec-Dynamic-v0 by hour of day")
-        ax.legend()
-        fig.tight_layout()
-        path = out / "worlds_dynamic_hourly.png"
-        fig.savefig(path, dpi=120)
-        written.append(str(path))
+        save(fig, "SlateRec-Dynamic-v0 by hour of day", "hour of day", "share",
+             "worlds_dynamic_hourly.png")  # fmt: skip
         plt.close("all")
     return written
 

@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+__all__ = ["FEATURE_BOUND", "Catalog", "check_catalog", "generate_catalog"]
+
 _CHUNK = 1 << 15
 """Elements per pass in :meth:`Catalog.sample_candidates` (temporaries stay in cache)."""
 
@@ -134,23 +136,6 @@ def _strata(n: int, num_candidates: int) -> tuple[np.ndarray, np.ndarray]:
     return starts, sizes
 
 
-def generate_catalog(
-    num_items: int,
-    num_topics: int,
-    latent_dim: int,
-    days: int,
-    new_items_per_day: int,
-    topic_spread: float,
-    rng: np.random.Generator,
-) -> Catalog:
-    """The default item model's catalog (see :class:`slategym.items.DefaultItemModel`)."""
-    from slategym.items.default import draw_default_catalog
-
-    return draw_default_catalog(
-        num_items, num_topics, latent_dim, days, new_items_per_day, topic_spread, rng
-    )
-
-
 def check_catalog(catalog: Any) -> Catalog:
     """``catalog`` if it is a consistent :class:`Catalog`, else ValueError saying what is wrong.
 
@@ -191,3 +176,7 @@ def check_catalog(catalog: Any) -> Catalog:
             f"[feature_low, feature_high] = [{catalog.feature_low}, {catalog.feature_high}]"
         )
     return catalog
+
+
+# The default item model's draw, under its historical name (it needs Catalog, defined above).
+from slategym.items.default import draw_default_catalog as generate_catalog  # noqa: E402

@@ -94,6 +94,38 @@ def one_hot_features(index: np.ndarray, width: int, total: int) -> np.ndarray:
     return features
 
 
+def unpriced_catalog(
+    config: SlateRecConfig,
+    topic: np.ndarray,
+    num_topics: int,
+    latent: np.ndarray,
+    quality: np.ndarray,
+    features: np.ndarray,
+    feature_high: float,
+    duration: np.ndarray | None = None,
+) -> Catalog:
+    """A catalog of items without price or popularity (price 0, a uniform popularity prior), as
+    RecSim's items are; features lie in ``[0, feature_high]``."""
+    total = topic.shape[0]
+    return Catalog(
+        num_items=config.num_items,
+        new_items_per_day=config.new_items_per_day,
+        num_topics=num_topics,
+        topic=topic,
+        latent=latent,
+        quality=quality,
+        price=np.zeros(total),
+        price_z=np.zeros(total),
+        popularity_z=np.zeros(total),
+        popularity=np.full(total, 1.0 / total),
+        features=features,
+        topic_centres=np.eye(num_topics, latent.shape[1]),
+        duration=duration,
+        feature_low=0.0,
+        feature_high=feature_high,
+    )
+
+
 def check_sizes(model: str, config: SlateRecConfig, **expected: int) -> None:
     """ValueError unless each config field named in ``expected`` has the value given."""
     for name, value in expected.items():

@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from slategym.catalog import Catalog
-from slategym.items.base import ItemModel, check_sizes, one_hot_features, stratified_uniforms
+from slategym.items.base import (
+    ItemModel,
+    check_sizes,
+    one_hot_features,
+    stratified_uniforms,
+    unpriced_catalog,
+)
 from slategym.validation import check_float, check_positive
 
 if TYPE_CHECKING:
@@ -121,20 +127,7 @@ class InterestEvolutionItems(ItemModel):
         cluster = np.minimum((stratified_uniforms(total, rng) * t).astype(np.int64), t - 1)
         quality = rng.normal(means[cluster], self.quality_std)
         features = one_hot_features(cluster, t, total)
-        return Catalog(
-            num_items=config.num_items,
-            new_items_per_day=config.new_items_per_day,
-            num_topics=t,
-            topic=cluster,
-            latent=features[:total].astype(np.float64),
-            quality=quality,
-            price=np.zeros(total),
-            price_z=np.zeros(total),
-            popularity_z=np.zeros(total),
-            popularity=np.full(total, 1.0 / total),
-            features=features,
-            topic_centres=np.eye(t),
+        return unpriced_catalog(
+            config, cluster, t, features[:total].astype(np.float64), quality, features, 1.0,
             duration=np.full(total, min(self.video_length, self.MAX_VIDEO_LENGTH)),
-            feature_low=0.0,
-            feature_high=1.0,
         )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from slategym.catalog import Catalog
-from slategym.items.base import ItemModel, stratified_uniforms
+from slategym.items.base import ItemModel, stratified_uniforms, unpriced_catalog
 from slategym.validation import check_array
 
 if TYPE_CHECKING:
@@ -107,19 +107,5 @@ class InterestExplorationItems(ItemModel):
         features = np.zeros((total + 1, 1 + t), np.float32)
         features[:total, 0] = quality
         features[np.arange(total), 1 + topic] = 1.0
-        return Catalog(
-            num_items=config.num_items,
-            new_items_per_day=config.new_items_per_day,
-            num_topics=t,
-            topic=topic,
-            latent=np.eye(t)[topic],
-            quality=quality,
-            price=np.zeros(total),
-            price_z=np.zeros(total),
-            popularity_z=np.zeros(total),
-            popularity=np.full(total, 1.0 / total),
-            features=features,
-            topic_centres=np.eye(t),
-            feature_low=0.0,
-            feature_high=max(1.0, float(features[:total, 0].max())),
-        )
+        high = max(1.0, float(features[:total, 0].max()))
+        return unpriced_catalog(config, topic, t, np.eye(t)[topic], quality, features, high)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from slategym.catalog import Catalog
-from slategym.items.base import ItemModel, stratified_uniforms
+from slategym.items.base import ItemModel, stratified_uniforms, unpriced_catalog
 
 if TYPE_CHECKING:
     from slategym.config import SlateRecConfig
@@ -82,19 +82,7 @@ class LongTermSatisfactionItems(ItemModel):
         clickbait = stratified_uniforms(total, rng)
         features = np.zeros((total + 1, 1), np.float32)
         features[:total, 0] = clickbait
-        return Catalog(
-            num_items=config.num_items,
-            new_items_per_day=config.new_items_per_day,
-            num_topics=1,
-            topic=np.zeros(total, np.int64),
-            latent=clickbait[:, None].copy(),
-            quality=np.zeros(total),
-            price=np.zeros(total),
-            price_z=np.zeros(total),
-            popularity_z=np.zeros(total),
-            popularity=np.full(total, 1.0 / total),
-            features=features,
-            topic_centres=np.ones((1, 1)),
-            feature_low=0.0,
-            feature_high=1.0,
+        topic = np.zeros(total, np.int64)
+        return unpriced_catalog(
+            config, topic, 1, clickbait[:, None].copy(), np.zeros(total), features, 1.0
         )
