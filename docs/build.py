@@ -19,7 +19,6 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-import slategym
 from slategym import registry
 from slategym.config import SlateRecConfig
 from slategym.env import SlateRecEnv

@@ -128,7 +128,10 @@ def parse_env(items: Sequence[str]) -> dict[str, Any]:
             out[key] = json.loads(raw)
         except json.JSONDecodeError:
             out[key] = raw
-    slategym.SlateRecConfig.from_kwargs(**out)  # a bad keyword or value fails here, named
+    try:
+        slategym.SlateRecConfig.from_kwargs(**out)  # a bad keyword or value fails here, named
+    except TypeError as err:  # an unknown keyword
+        raise ValueError(f"env={list(items)} is not allowed: {err}") from err
     return out
 
 

@@ -6,8 +6,8 @@ simulator calls, in this order:
 1. ``sample_population(num_users, catalog, rng)`` and ``observation_spaces(population, catalog,
    slate_size)`` once, at construction;
 2. ``initial_state(population, catalog, user_ids, uniforms, slate_size)`` when rows start an episode
-   (``uniforms``: ``num_reset_uniforms(catalog)`` per row, for users drawn afresh every episode as RecSim
-   does), then ``advance(population, state, catalog, minute)`` with the minute of the first request;
+   (``uniforms``: ``num_reset_uniforms(catalog)`` per row, for users drawn afresh every episode as
+   RecSim does), then ``advance(population, state, catalog, minute)`` with the minute of the first request;
 3. ``observe(population, state, catalog)`` for the user part of every observation (the ``user`` key
    and any keys the model adds);
 4. ``affinity(population, state, catalog, item_ids)`` for the items of each slate;
@@ -100,11 +100,11 @@ class UserState:
             extra={k: v.copy() for k, v in self.extra.items()},
         )
 
-    def arrays(self) -> dict[str, np.ndarray]:
-        """Every array of the state by name, ``extra`` entries as ``"extra.<name>"``."""
-        out = {f: getattr(self, f) for f in _USER_FIELDS}
-        out.update({f"extra.{k}": v for k, v in self.extra.items()})
-        return out
+    @property
+    def nbytes(self) -> int:
+        """Bytes of every array of the state, the extra ones included."""
+        core = sum(getattr(self, f).nbytes for f in _USER_FIELDS)
+        return core + sum(v.nbytes for v in self.extra.values())
 
     def unshared(self, other: UserState) -> UserState:
         """This state with private copies of the arrays it shares memory with ``other``."""
@@ -165,8 +165,8 @@ class UserModel(ABC):
 
         Args:
             user_ids: ``(N,)`` rows of the population.
-            uniforms: ``(N, num_reset_uniforms(catalog))`` in ``[0, 1)``, for models that draw a user afresh
-                every episode; unused here.
+            uniforms: ``(N, num_reset_uniforms(catalog))`` in ``[0, 1)``, for models that draw a
+                user afresh every episode; unused here.
             slate_size: ``K``, for models whose state has one entry per slate position; unused here.
         """
         n = user_ids.shape[0]
