@@ -34,7 +34,7 @@ def test_world_checks_script_runs_and_resumes(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_personal_world_makes_popularity_weak_and_the_default_does_not() -> None:
     """Lift of greedy over random as a share of the oracle's: <= 0.5 in Personal, ~0.9 in v0."""
-    args = Args(train_steps=20_000, eval_users=300)
+    args = Args(train_steps=8192, eval_users=200)
     for seed in (0, 1):
         personal = lift_seed("SlateRec-Personal-v0", seed, args)
         default = lift_seed("SlateRec-v0", seed, args)
@@ -45,7 +45,7 @@ def test_personal_world_makes_popularity_weak_and_the_default_does_not() -> None
 @pytest.mark.slow
 def test_dynamic_world_rewards_refitting() -> None:
     """A greedy agent refitted every day beats the same agent frozen after day 0."""
-    args = Args(num_users=300, days=5)
+    args = Args(num_users=200, days=4)
     for seed in (0, 1):
         result = dynamic_seed(seed, args)
         assert result["refit_minus_frozen"] > 0.02, result["refit_minus_frozen"]
