@@ -149,3 +149,45 @@ def test_new_world_trajectories_are_pinned(env_id: str) -> None:
     assert single_env_digest(env_id) == single
     assert vector_env_digest(env_id) == vector
     assert platform_digest(env_id) == platform
+
+
+@pytest.mark.parametrize("env_id", NEW_IDS)
+def test_new_worlds_render(env_id: str) -> None:
+    """SB3's make_vec_env passes render_mode="rgb_array": every world must draw a frame."""
+    for mode in ("ansi", "rgb_array"):
+        env = gym.make(env_id, render_mode=mode, **small(env_id))
+        env.reset(seed=0)
+        env.step(np.arange(SIZES["slate_size"]))
+        frame = env.render()
+        if mode == "ansi":
+            assert isinstance(frame, str) and "user" in frame
+        else:
+            assert isinstance(frame, np.ndarray) and frame.ndim == 3 and frame.shape[2] == 3
+
+
+@pytest.mark.parametrize("mode", [gym.vector.AutoresetMode.SAME_STEP, gym.vector.AutoresetMode.DISABLED])
+def test_extra_user_state_through_every_autoreset_mode(mode: gym.vector.AutoresetMode) -> None:
+    """RecSim's users carry extra state (time budget, last response) through resets of rows."""
+    from tests.test_vector_env import _assert_same
+
+    env_id, n = "SlateRec-InterestEvolution-v0", 4
+    kwargs = {**small(env_id), "user_model_kwargs": {"time_budget": 15.0}}  # short episodes
+    native = gym.make_vec(env_id, n, vectorization_mode="vector_entry_point",
+                          autoreset_mode=mode, **kwargs)  # fmt: skip
+    sync = gym.vector.SyncVectorEnv(
+        [lambda: gym.make(env_id, **kwargs)] * n, autoreset_mode=mode
+    )
+    seeds = [3, 1, 4, 1]
+    _assert_same(native.reset(seed=seeds), sync.reset(seed=seeds), "reset")
+    rng = np.random.default_rng(0)
+    ended = 0
+    for t in range(60):
+        slates = np.argsort(rng.random((n, SIZES["num_candidates"])), axis=1)[:, : SIZES["slate_size"]]
+        out_n, out_s = native.step(slates), sync.step(slates)
+        _assert_same(out_n, out_s, f"step {t}")
+        done = out_n[2] | out_n[3]
+        ended += int(done.sum())
+        if mode == gym.vector.AutoresetMode.DISABLED and done.any():
+            options = {"reset_mask": done}
+            _assert_same(native.reset(options=options), sync.reset(options=dict(options)), "mask")
+    assert ended > n
