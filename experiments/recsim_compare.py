@@ -187,7 +187,8 @@ def formula_expectations(seed: int = 0) -> dict[str, dict[str, float]]:
     * interest exploration, ``K = 2``: ``E[(e^{s_1} + e^{s_2}) / (e^{s_1} + e^{s_2} + e^5)]`` with
       ``s_j = g_{tau_j} + q_j``, user type 0 / 1 with probability 0.3 / 0.7, topic affinities
       ``g ~ LogNormal(M[type], 0.1)``, ``M = ((0.1, 0.7), (0.7, 0.1))``, item topics 0 / 1 with
-      probability 0.2 / 0.8, qualities ``q ~ LogNormal((0.8, 0.2)[tau], 0.1)`` (2e7 slates);
+      probability 0.2 / 0.8, qualities ``q ~ LogNormal((0.8, 0.2)[tau], 0.1)`` (2e7 slates), and
+      the same with the items drawn from the preset's finite catalog (how much the catalog moves it);
     * long-term satisfaction: the sum over 60 clicks of ``exp((4 + b) S + z)``, ``b ~ U(0, 1)``,
       ``S = sigmoid(0.01 NPE)``, ``NPE_0 = (U(0, 1) - 0.5) / 0.3``,
       ``NPE <- 0.7 NPE - 2 (b - 0.5) + 0.05 z'`` (2e6 episodes).
@@ -195,17 +196,20 @@ def formula_expectations(seed: int = 0) -> dict[str, dict[str, float]]:
     Returns ``{name: {"mean", "ci95"}}``.
     """
     rng = np.random.default_rng(seed)
+    catalog = gym.make(PRESETS["interest_exploration"]).unwrapped.sim.catalog  # type: ignore[attr-defined]
     n = 5_000_000
-    clicks = []
+    clicks: dict[str, list[np.ndarray]] = {"fresh": [], "catalog": []}
     for _ in range(4):  # 4 chunks of 5e6 slates: bounded memory
         kind = (rng.random(n) >= 0.3).astype(np.int64)
         mean = np.array([[0.1, 0.7], [0.7, 0.1]])[kind]
         affinity = np.exp(mean + 0.1 * rng.standard_normal((n, 2)))
         topic = (rng.random((n, 2)) >= 0.2).astype(np.int64)
         quality = np.exp(np.array([0.8, 0.2])[topic] + 0.1 * rng.standard_normal((n, 2)))
-        weight = np.exp(np.take_along_axis(affinity, topic, axis=1) + quality).sum(axis=1)
-        clicks.append(weight / (weight + np.exp(5.0)))
-    click = np.concatenate(clicks)
+        items = rng.integers(0, catalog.total, (n, 2))  # the same, with the preset's finite catalog
+        for name, t, q in (("fresh", topic, quality),
+                           ("catalog", catalog.topic[items], catalog.quality[items])):  # fmt: skip
+            weight = np.exp(np.take_along_axis(affinity, t, axis=1) + q).sum(axis=1)
+            clicks[name].append(weight / (weight + np.exp(5.0)))
     m = 2_000_000
     npe, total = (rng.random(m) - 0.5) / 0.3, np.zeros(m)
     for _ in range(60):
@@ -214,7 +218,10 @@ def formula_expectations(seed: int = 0) -> dict[str, dict[str, float]]:
         total += np.exp((4.0 + b) * satisfaction + rng.standard_normal(m))
         npe = 0.7 * npe - 2.0 * (b - 0.5) + 0.05 * rng.standard_normal(m)
     return {
-        "interest_exploration_clicks_per_step_k2": summary(click),
+        "interest_exploration_clicks_per_step_k2": summary(np.concatenate(clicks["fresh"])),
+        "interest_exploration_clicks_per_step_k2_with_the_preset_catalog": summary(
+            np.concatenate(clicks["catalog"])
+        ),
         "long_term_satisfaction_return": summary(total),
     }
 
