@@ -3,8 +3,9 @@
     python docs/build.py          # (re)write the generated pages
     python docs/build.py --check  # exit 1 if a generated page is out of date (used by the tests)
 
-Generated: ``docs/choice_models/*.md``, ``docs/user_models/default.md``, ``docs/timeline.md``,
-``docs/configuration.md``. Hand-written: ``concepts.md``, ``extending.md``, the agents and results.
+Generated: ``docs/choice_models/*.md``, ``docs/item_models/*.md``, ``docs/user_models/*.md``,
+``docs/timeline.md``, ``docs/configuration.md``. Hand-written: ``concepts.md``, ``extending.md``,
+``worlds.md``, the agents and results.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import re
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
-import slategym
 from slategym import registry
 from slategym.config import SlateRecConfig
 from slategym.env import SlateRecEnv
@@ -137,6 +138,8 @@ def config_page() -> str:
         + ", ".join(f"`{n}`" for n in registry.BUILTIN_CHOICE_MODELS)
         + ".\nRegistered user models: "
         + ", ".join(f"`{n}`" for n in registry.BUILTIN_USER_MODELS)
+        + ".\nRegistered item models: "
+        + ", ".join(f"`{n}`" for n in registry.BUILTIN_ITEM_MODELS)
         + ".\n\nThe parameters of each model are on its page: [choice models](choice_models/README.md),"
         + " [default user model](user_models/default.md).\n"
         + "\n## Keywords besides the configuration\n\n"
@@ -165,10 +168,37 @@ def docstring_section(doc: str, title: str) -> str:
     return rest.split("\n## ", 1)[0].strip("\n")
 
 
+def model_pages(
+    folder: str, title: str, names: tuple[str, ...], factories: Any, make: Any, contract: str
+) -> dict[str, str]:
+    """One page per built-in model class of a registry (presets built by a factory function share
+    their class's page and are listed in the index), and an index with the contract."""
+    pages: dict[str, str] = {}
+    rows = ["| name | what | class | page |", "|---|---|---|---|"]
+    pages_of: dict[type, str] = {}
+    for name in names:
+        cls = type(make(name, {"path": "x", "features": {"x": "number"}} if name == "table" else None))
+        if cls not in pages_of:
+            pages_of[cls] = name
+            pages[f"{folder}/{name}.md"] = class_page(cls, name)
+        page = pages_of[cls]
+        what = _inline((inspect.getdoc(factories[name]) or "").split("\n")[0])
+        preset = "" if page == name else f" (a preset of `{page}`)"
+        rows.append(f"| `{name}` | {what} | `{cls.__name__}`{preset} | [{page}]({page}.md) |")
+    doc = rst_to_markdown(inspect.getdoc(sys.modules[contract]) or "")
+    pages[f"{folder}/README.md"] = (
+        HEADER + f"# {title}\n\n" + "\n".join(rows) + "\n\n## The contract\n\n" + doc
+    )
+    return pages
+
+
 def all_pages() -> dict[str, str]:
     """Every generated page, keyed by its path relative to ``docs/``."""
     pages = choice_model_pages()
-    pages["user_models/default.md"] = class_page(slategym.users.DefaultUserModel, "default")
+    pages.update(model_pages("user_models", "User models", registry.BUILTIN_USER_MODELS,
+                             registry._USER, registry.make_user_model, "slategym.users.base"))  # fmt: skip
+    pages.update(model_pages("item_models", "Item models", registry.BUILTIN_ITEM_MODELS,
+                             registry._ITEM, registry.make_item_model, "slategym.items.base"))  # fmt: skip
     timeline_doc = inspect.getdoc(sys.modules["slategym.timeline"]) or ""
     lead, _, rest = timeline_doc.partition("\n")
     pages["timeline.md"] = (

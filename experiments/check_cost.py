@@ -49,9 +49,9 @@ def checks_off() -> Iterator[None]:
         choice_base: ("check_probabilities", "check_clicks"),
     }
     passthrough: dict[str, Any] = {
-        "check_affinities": lambda model, aff, shape: aff,
-        "check_response": lambda model, resp, n, k: None,
-        "check_rewards": lambda fn, rewards, n: np.asarray(rewards, np.float64),
+        "check_affinities": lambda model, aff, shape, live=None: aff,
+        "check_response": lambda model, resp, n, k, live=None: None,
+        "check_rewards": lambda fn, rewards, n, live=None: np.asarray(rewards, np.float64),
         "check_probabilities": lambda model, probs, shape: None,
         "check_clicks": lambda model, clicks, shape: clicks,
     }

@@ -1,4 +1,4 @@
-"""The ``slategym`` command: ``slategym bench | online | throughput [options]``.
+"""The ``slategym`` command: ``slategym <command> [options]`` (the commands are listed below).
 
 Each subcommand is the ``main(argv)`` of an experiment module, so ``slategym bench --quick`` and
 ``python -m experiments.benchmark --quick`` are the same run; ``slategym <command> --help`` lists the
@@ -18,6 +18,8 @@ COMMANDS = {
     "log": ("experiments.log", "write a Parquet impression log from a named logging policy"),
     "ope": ("experiments.ope", "slate off-policy estimators against the simulator's ground truth"),
     "calibrate": ("experiments.calibrate", "fit the timeline side of a user model to an event log"),
+    "worlds": ("experiments.world_checks", "measure what each world is for (lift, non-stationarity)"),
+    "recsim-compare": ("experiments.recsim_compare", "RecSim presets against RecSim 0.2.4's figures"),
 }
 
 OPTIONAL = {

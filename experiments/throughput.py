@@ -216,7 +216,7 @@ class Runner:
         for f in fields(state):
             value = getattr(state, f.name)
             if f.name == "user":
-                total += sum(getattr(value, g.name).nbytes for g in fields(value))
+                total += value.nbytes  # a UserState: its arrays, extra state included
             else:
                 total += value.nbytes
         return total

@@ -1,22 +1,9 @@
-"""The item catalog: topics, latent features, quality, price, popularity, and its ageing over days.
+"""The item catalog: the arrays every model reads, its live window over days, and candidate draws.
 
-## Generation
-
-Topic centres :math:`\\mu_t` are random unit vectors in :math:`\\mathbb{R}^D`. Item ``i`` gets
-
-* a topic :math:`\\tau_i \\sim \\mathrm{Categorical}(\\pi)`, :math:`\\pi_t \\propto (t+1)^{-1/2}`
-  (some topics are bigger than others);
-* a latent vector :math:`v_i = (\\mu_{\\tau_i} + s\\,\\varepsilon_i) / \\lVert\\cdot\\rVert`,
-  :math:`\\varepsilon_i \\sim \\mathcal{N}(0, I_D)`, ``s`` = ``topic_spread``;
-* a hidden quality :math:`q_i \\sim \\mathcal{N}(0, 1)`;
-* a price :math:`\\log p_i \\sim \\mathcal{N}(\\log 20 + o_{\\tau_i}, 0.5^2)` with a per-topic offset
-  :math:`o_t \\sim \\mathcal{N}(0, 0.5^2)`;
-* a popularity prior :math:`\\rho_i \\propto \\exp(0.5\\,q_i + g_i)`, :math:`g_i \\sim \\mathcal{N}(0, 1)`
-  (heavy-tailed, correlated with quality), summing to 1 over the catalog.
-
-The observable features of an item (``F = D + 2`` columns, clipped to ``[-5, 5]``) are its latent
-vector, its standardised log-price and its standardised log-popularity. Quality stays hidden: agents
-learn it only through clicks.
+A :class:`Catalog` is produced by an item model (:mod:`slategym.items`): the default synthetic one
+(:class:`~slategym.items.DefaultItemModel`, whose maths is documented there), a table of real item
+features (:class:`~slategym.items.TableItemModel`) or RecSim's document samplers. This module holds
+the container and the two pieces of corpus dynamics every item model shares.
 
 ## Ageing
 
@@ -36,10 +23,14 @@ with no loop over users.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from typing import Any
 
 import numpy as np
+
+__all__ = ["FEATURE_BOUND", "Catalog", "check_catalog", "generate_catalog"]
 
 _CHUNK = 1 << 15
 """Elements per pass in :meth:`Catalog.sample_candidates` (temporaries stay in cache)."""
@@ -52,14 +43,16 @@ FEATURE_BOUND = 5.0
 class Catalog:
     """All items of a timeline, with the arrays every model reads.
 
-    ``total`` is ``num_items + new_items_per_day * (days - 1)``.
+    ``total`` is ``num_items + new_items_per_day * (days - 1)``. Ids are row indices. ``num_topics``
+    and the number of features ``F`` are the catalog's own (an item model may not follow the config's
+    ``num_topics`` / ``latent_dim``); the observation space is built from them.
     """
 
     num_items: int  # live items at any time
     new_items_per_day: int
     num_topics: int
     topic: np.ndarray  # (total,) int64
-    latent: np.ndarray  # (total, D) float64, unit norm
+    latent: np.ndarray  # (total, D) float64 latent vectors (unit norm in the default model)
     quality: np.ndarray  # (total,) float64, hidden
     price: np.ndarray  # (total,) float64, currency units
     price_z: np.ndarray  # (total,) float64, standardised log-price
@@ -67,6 +60,10 @@ class Catalog:
     popularity: np.ndarray  # (total,) float64, prior share, sums to 1
     features: np.ndarray  # (total + 1, F) float32; the last row is zeros (padding for "no item")
     topic_centres: np.ndarray  # (T, D)
+    duration: np.ndarray | None = None  # (total,) float64 minutes to consume an item, or None
+    feature_low: float = -FEATURE_BOUND  # every observable feature lies in [feature_low, feature_high]
+    feature_high: float = FEATURE_BOUND
+    extra: Mapping[str, np.ndarray] = field(default_factory=dict)  # model-specific (total, ...) arrays
 
     @property
     def total(self) -> int:
@@ -139,51 +136,47 @@ def _strata(n: int, num_candidates: int) -> tuple[np.ndarray, np.ndarray]:
     return starts, sizes
 
 
-def generate_catalog(
-    num_items: int,
-    num_topics: int,
-    latent_dim: int,
-    days: int,
-    new_items_per_day: int,
-    topic_spread: float,
-    rng: np.random.Generator,
-) -> Catalog:
-    """Draw a catalog as described in the module docstring, with an explicit generator."""
-    total = num_items + new_items_per_day * max(days - 1, 0)
-    centres = rng.normal(size=(num_topics, latent_dim))
-    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
-    shares = (np.arange(num_topics) + 1.0) ** -0.5
-    topic = rng.choice(num_topics, size=total, p=shares / shares.sum()).astype(np.int64)
-    latent = centres[topic] + topic_spread * rng.normal(size=(total, latent_dim))
-    latent /= np.linalg.norm(latent, axis=1, keepdims=True)
-    quality = rng.normal(size=total)
-    topic_offset = rng.normal(0.0, 0.5, size=num_topics)
-    log_price = np.log(20.0) + topic_offset[topic] + rng.normal(0.0, 0.5, size=total)
-    log_pop = 0.5 * quality + rng.normal(size=total)
-    popularity = np.exp(log_pop - log_pop.max())
-    popularity /= popularity.sum()
+def check_catalog(catalog: Any) -> Catalog:
+    """``catalog`` if it is a consistent :class:`Catalog`, else ValueError saying what is wrong.
 
-    def standardise(x: np.ndarray) -> np.ndarray:
-        return (x - x.mean()) / (x.std() + 1e-12)
+    Item models from outside slategym go through this check once, when the simulator is built.
+    """
+    if not isinstance(catalog, Catalog):
+        raise ValueError(
+            f"the item model returned {type(catalog).__name__}: expected a slategym Catalog"
+        )
+    total = catalog.topic.shape[0]
+    live = catalog.num_items
+    if live < 1 or live > total:
+        raise ValueError(f"catalog has num_items={live} live items but {total} items in all")
+    rows = {
+        "latent": catalog.latent.shape[:1], "quality": catalog.quality.shape,
+        "price": catalog.price.shape, "price_z": catalog.price_z.shape,
+        "popularity_z": catalog.popularity_z.shape, "popularity": catalog.popularity.shape,
+    }  # fmt: skip
+    for name, shape in rows.items():
+        if shape != (total,):
+            raise ValueError(f"catalog.{name} has shape {shape}: expected {total} rows, one per item")
+    if catalog.features.ndim != 2 or catalog.features.shape[0] != total + 1:
+        raise ValueError(
+            f"catalog.features has shape {catalog.features.shape}: expected ({total + 1}, F), one "
+            "row per item and a last row of zeros"
+        )
+    if catalog.topic.min(initial=0) < 0 or catalog.topic.max(initial=0) >= catalog.num_topics:
+        raise ValueError(f"catalog.topic holds ids outside [0, {catalog.num_topics - 1}]")
+    if catalog.duration is not None and catalog.duration.shape != (total,):
+        raise ValueError(f"catalog.duration has shape {catalog.duration.shape}: expected ({total},)")
+    for name in ("latent", "quality", "price", "price_z", "popularity_z", "popularity", "features"):
+        if not np.all(np.isfinite(getattr(catalog, name))):
+            raise ValueError(f"catalog.{name} holds NaN or infinite values: expected finite numbers")
+    f = catalog.features[:total]
+    if f.size and (f.min() < catalog.feature_low or f.max() > catalog.feature_high):
+        raise ValueError(
+            f"catalog.features lie in [{f.min()}, {f.max()}]: expected them inside "
+            f"[feature_low, feature_high] = [{catalog.feature_low}, {catalog.feature_high}]"
+        )
+    return catalog
 
-    price_z = standardise(log_price)
-    popularity_z = standardise(log_pop)
-    features = np.zeros((total + 1, latent_dim + 2), dtype=np.float32)
-    features[:total, :latent_dim] = latent
-    features[:total, latent_dim] = price_z
-    features[:total, latent_dim + 1] = popularity_z
-    np.clip(features, -FEATURE_BOUND, FEATURE_BOUND, out=features)
-    return Catalog(
-        num_items=num_items,
-        new_items_per_day=new_items_per_day,
-        num_topics=num_topics,
-        topic=topic,
-        latent=latent,
-        quality=quality,
-        price=np.exp(log_price),
-        price_z=price_z,
-        popularity_z=popularity_z,
-        popularity=popularity,
-        features=features,
-        topic_centres=centres,
-    )
+
+# The default item model's draw, under its historical name (it needs Catalog, defined above).
+from slategym.items.default import draw_default_catalog as generate_catalog  # noqa: E402

@@ -16,6 +16,10 @@ model fed extreme affinities by a custom user model can overflow too), and each 
 | a user model's response | shapes; dwell finite and ``>= 0``; return multiplier finite and ``> 0`` | ``Simulator.step`` |
 | rewards | shape ``(N,)``, finite | ``Simulator.step`` |
 
+Rows with no pending request (``SimState.done``: a vector env's rows due for an autoreset) are
+stepped as placeholders whose outputs are discarded; their values are not checked (``live``), and
+the simulator hands the choice model zero affinities for them.
+
 Rows of probabilities must sum to 1 within :data:`SUM_TOLERANCE` (float64; ``1e-4`` for lower
 precision). The checks are vectorised: one or two reductions per array on the fast path, with the
 detailed (slower) diagnosis only once something is wrong. Their cost is measured in
@@ -76,23 +80,33 @@ def _within(arr: np.ndarray, low: float, high: float) -> bool:
     )
 
 
-def _first_bad(arr: np.ndarray, bad: np.ndarray) -> str:
-    """``value v at index (i, j)`` of the first True of ``bad``."""
+def _first_bad(arr: np.ndarray, bad: np.ndarray, live: np.ndarray | None = None) -> str:
+    """``value v at index (i, j)`` of the first True of ``bad`` (on a ``live`` row)."""
+    if live is not None:
+        bad = bad & live.reshape(-1, *([1] * (bad.ndim - 1)))
     index = tuple(int(i) for i in np.argwhere(bad)[0])
     return f"{arr[index].item()!r} at index {index}"
 
 
-def check_affinities(model: Any, affinities: Any, shape: tuple[int, ...]) -> np.ndarray:
-    """Affinities of a user model: real, finite, of ``shape`` ``(N, K)``."""
+def _live(arr: np.ndarray, live: np.ndarray | None) -> np.ndarray:
+    """The rows of ``arr`` whose values matter: all, or the ``live`` ones (``(N,)`` bool)."""
+    return arr if live is None else arr[live]
+
+
+def check_affinities(
+    model: Any, affinities: Any, shape: tuple[int, ...], live: np.ndarray | None = None
+) -> np.ndarray:
+    """Affinities of a user model: real, finite (on the ``live`` rows), of ``shape`` ``(N, K)``."""
     aff = np.asarray(affinities)
     if aff.dtype.kind == "f" and aff.shape == shape:  # the usual case, with one reduction
-        if math.isfinite(np.add.reduce(aff, axis=None)):
+        if math.isfinite(np.add.reduce(_live(aff, live), axis=None)):
             return aff
     aff = _real("user model", model, "affinities", affinities, shape)
-    if not _all_finite(aff):
+    if not _all_finite(_live(aff, live)):
         raise _fail(
             "user model", model,
-            f"returned a non-finite affinity ({_first_bad(aff, ~np.isfinite(aff))}): expected "
+            f"returned a non-finite affinity ({_first_bad(aff, ~np.isfinite(aff), live)}): "
+            "expected "
             "finite numbers (a log or a division of the affinity is a usual cause)",
         )  # fmt: skip
     return aff
@@ -129,8 +143,11 @@ def check_clicks(model: Any, clicks: Any, shape: tuple[int, ...]) -> np.ndarray:
     return arr if arr.dtype == bool else arr.astype(bool)
 
 
-def check_response(model: Any, response: Any, n: int, k: int) -> None:
-    """A user model's :class:`~slategym.users.base.Response` for ``n`` rows of ``k`` items."""
+def check_response(
+    model: Any, response: Any, n: int, k: int, live: np.ndarray | None = None
+) -> None:
+    """A user model's :class:`~slategym.users.base.Response` for ``n`` rows of ``k`` items (values
+    checked on the ``live`` rows)."""
     kind = "user model"
     dwell, mult = np.asarray(response.dwell), np.asarray(response.return_multiplier)
     for name, arr, shape in (
@@ -140,23 +157,29 @@ def check_response(model: Any, response: Any, n: int, k: int) -> None:
     ):  # fmt: skip
         if arr.shape != shape or arr.dtype.kind not in "biuf":
             _real(kind, model, f"response.{name}", arr, shape)
-    if not _within(dwell, 0.0, _MAX):
+    if not _within(_live(dwell, live), 0.0, _MAX):
         bad = ~np.isfinite(dwell) | (dwell < 0)
-        raise _fail(kind, model, f"returned a dwell time {_first_bad(dwell, bad)}: expected "
-                    "finite minutes >= 0")  # fmt: skip
-    if not _within(mult, _TINY, _MAX):
+        raise _fail(kind, model, f"returned a dwell time {_first_bad(dwell, bad, live)}: "
+                    "expected finite minutes >= 0")  # fmt: skip
+    if not _within(_live(mult, live), _TINY, _MAX):
         bad = ~np.isfinite(mult) | (mult <= 0)
-        raise _fail(kind, model, f"returned a return_multiplier {_first_bad(mult, bad)}: expected "
-                    "finite numbers > 0")  # fmt: skip
+        raise _fail(kind, model, f"returned a return_multiplier {_first_bad(mult, bad, live)}: "
+                    "expected finite numbers > 0")  # fmt: skip
 
 
-def check_rewards(reward_fn: Any, rewards: Any, n: int) -> np.ndarray:
-    """Rewards of ``n`` rows: shape ``(n,)``, finite; returned as float64."""
+def check_rewards(
+    reward_fn: Any, rewards: Any, n: int, live: np.ndarray | None = None
+) -> np.ndarray:
+    """Rewards of ``n`` rows: shape ``(n,)``, finite (on the ``live`` rows); returned as float64."""
     arr = np.asarray(rewards)
-    if arr.dtype == np.float64 and arr.shape == (n,) and math.isfinite(np.add.reduce(arr)):
+    if (
+        arr.dtype == np.float64
+        and arr.shape == (n,)
+        and math.isfinite(np.add.reduce(_live(arr, live)))
+    ):
         return arr  # the usual case, with one reduction
     arr = _real("reward function", reward_fn, "rewards", rewards, (n,))
-    if not _all_finite(arr):
+    if not _all_finite(_live(arr, live)):
         raise _fail("reward function", reward_fn, f"returned a non-finite reward "
-                    f"({_first_bad(arr, ~np.isfinite(arr))}): expected finite numbers")  # fmt: skip
+                    f"({_first_bad(arr, ~np.isfinite(arr), live)}): expected finite numbers")  # fmt: skip
     return arr.astype(np.float64, copy=False)

@@ -10,7 +10,10 @@ from typing import Any
 import numpy as np
 
 from slategym.limits import DEFAULT_MEMORY_LIMIT_GIB
-from slategym.validation import check_float, check_int
+from slategym.validation import check_choice, check_float, check_int
+
+EPISODES = ("timeline", "session")
+"""Values of ``episode``: what one episode covers (see :class:`SlateRecConfig`)."""
 
 
 @dataclass(frozen=True)
@@ -32,8 +35,15 @@ class SlateRecConfig:
         max_session_steps: slate requests after which a session ends anyway (default 30).
         min_return_gap_minutes: minimum time between the end of a session and the next (default 30).
         new_items_per_day: items released (and retired) per day; 0 keeps the catalog fixed.
+        episode: "timeline" (default): an episode follows its user over every session until churn
+            (terminated) or the horizon (truncated); "session": an episode is one session, ended
+            by the user leaving (terminated if they churn, truncated otherwise) or by
+            ``max_session_steps`` (truncated), never by the horizon (RecSim's episodes).
 
     Models:
+        item_model: registered name or :class:`~slategym.items.ItemModel` instance ("default"):
+            the catalog, the candidates of each request and the corpus dynamics.
+        item_model_kwargs: keyword arguments for a named item model.
         user_model: registered name or :class:`~slategym.users.UserModel` instance ("default").
         user_model_kwargs: keyword arguments for a named user model.
         choice_model: registered name or :class:`~slategym.choice.ChoiceModel` instance ("mnl").
@@ -67,6 +77,9 @@ class SlateRecConfig:
     max_session_steps: int = 30
     min_return_gap_minutes: float = 30.0
     new_items_per_day: int = 0
+    episode: str = "timeline"
+    item_model: Any = "default"
+    item_model_kwargs: Mapping[str, Any] = field(default_factory=dict)
     user_model: Any = "default"
     user_model_kwargs: Mapping[str, Any] = field(default_factory=dict)
     choice_model: Any = "mnl"
@@ -105,7 +118,8 @@ class SlateRecConfig:
                 f"strict_slates={self.strict_slates!r} is not allowed: expected a bool"
             )
         set_field(self, "strict_slates", bool(self.strict_slates))
-        for name in ("user_model_kwargs", "choice_model_kwargs"):
+        check_choice("episode", self.episode, EPISODES)
+        for name in ("item_model_kwargs", "user_model_kwargs", "choice_model_kwargs"):
             if not isinstance(getattr(self, name), Mapping):
                 raise ValueError(f"{name}={getattr(self, name)!r} is not allowed: expected a dict")
 

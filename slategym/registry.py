@@ -1,4 +1,4 @@
-"""Name registries for choice and user models, so ``gym.make`` can take a model by name.
+"""Name registries for item, user and choice models, so ``gym.make`` can take a model by name.
 
 ``register_choice_model("mine", factory)`` makes ``gym.make("SlateRec-v0", choice_model="mine",
 choice_model_kwargs={...})`` call ``factory(**choice_model_kwargs)``; a factory is anything that
@@ -14,13 +14,31 @@ from typing import Any
 from slategym.choice import (
     ChoiceModel,
     ExponentialCascade,
+    FirstItem,
     MultiClick,
     MultinomialLogit,
     MultinomialProportional,
     PositionBased,
     ProportionalCascade,
 )
-from slategym.users import DefaultUserModel, UserModel, deterministic_user_model
+from slategym.items import (
+    DefaultItemModel,
+    InterestEvolutionItems,
+    InterestExplorationItems,
+    ItemModel,
+    LongTermSatisfactionItems,
+    TableItemModel,
+)
+from slategym.users import (
+    DefaultUserModel,
+    DynamicUserModel,
+    InterestEvolutionUser,
+    InterestExplorationUser,
+    LongTermSatisfactionUser,
+    UserModel,
+    deterministic_user_model,
+    personal_user_model,
+)
 
 _CHOICE: dict[str, Callable[..., ChoiceModel]] = {
     "mnl": MultinomialLogit,
@@ -29,15 +47,30 @@ _CHOICE: dict[str, Callable[..., ChoiceModel]] = {
     "proportional_cascade": ProportionalCascade,
     "position_based": PositionBased,
     "multi_click": MultiClick,
+    "first_item": FirstItem,
 }
 _USER: dict[str, Callable[..., UserModel]] = {
     "default": DefaultUserModel,
     "deterministic": deterministic_user_model,
+    "personal": personal_user_model,
+    "dynamic": DynamicUserModel,
+    "recsim_interest_evolution": InterestEvolutionUser,
+    "recsim_interest_exploration": InterestExplorationUser,
+    "recsim_long_term_satisfaction": LongTermSatisfactionUser,
+}
+_ITEM: dict[str, Callable[..., ItemModel]] = {
+    "default": DefaultItemModel,
+    "table": TableItemModel,
+    "recsim_interest_evolution": InterestEvolutionItems,
+    "recsim_interest_exploration": InterestExplorationItems,
+    "recsim_long_term_satisfaction": LongTermSatisfactionItems,
 }
 BUILTIN_CHOICE_MODELS: tuple[str, ...] = tuple(_CHOICE)
 """Names of the choice models shipped with slategym, in documentation order."""
 BUILTIN_USER_MODELS: tuple[str, ...] = tuple(_USER)
 """Names of the user models shipped with slategym."""
+BUILTIN_ITEM_MODELS: tuple[str, ...] = tuple(_ITEM)
+"""Names of the item models shipped with slategym."""
 
 
 def _register(table: dict[str, Any], kind: str, name: str, factory: Any, overwrite: bool) -> None:
@@ -68,6 +101,18 @@ def register_user_model(
     _register(_USER, "user model", name, factory, overwrite)
 
 
+def register_item_model(
+    name: str, factory: Callable[..., ItemModel], overwrite: bool = False
+) -> None:
+    """Make ``factory(**kwargs)`` available as ``item_model=name`` in ``gym.make``."""
+    _register(_ITEM, "item model", name, factory, overwrite)
+
+
+def registered_item_models() -> list[str]:
+    """Names accepted by ``item_model=``."""
+    return sorted(_ITEM)
+
+
 def registered_choice_models() -> list[str]:
     """Names accepted by ``choice_model=``."""
     return sorted(_CHOICE)
@@ -76,6 +121,10 @@ def registered_choice_models() -> list[str]:
 def registered_user_models() -> list[str]:
     """Names accepted by ``user_model=``."""
     return sorted(_USER)
+
+
+def _article(noun: str) -> str:
+    return "an" if noun[:1].lower() in "aeiou" else "a"
 
 
 def _build(
@@ -94,7 +143,8 @@ def _build(
         return spec
     if not isinstance(spec, str) or spec not in table:
         raise ValueError(
-            f"{kind}={spec!r} is not allowed: expected a {base.__name__} instance or one of the "
+            f"{kind}={spec!r} is not allowed: expected {_article(base.__name__)} {base.__name__} "
+            "instance or one of the "
             f"registered names {sorted(table)}"
         )
     factory, params = table[spec], dict(kwargs or {})
@@ -108,7 +158,7 @@ def _build(
     if not isinstance(model, base):
         raise ValueError(
             f"the factory registered as {kind}={spec!r} returned {type(model).__name__}, "
-            f"expected a {base.__name__}"
+            f"expected {_article(base.__name__)} {base.__name__}"
         )
     return model
 
@@ -150,3 +200,8 @@ def make_choice_model(spec: Any, kwargs: Mapping[str, Any] | None = None) -> Cho
 def make_user_model(spec: Any, kwargs: Mapping[str, Any] | None = None) -> UserModel:
     """A user model from a registered name (with ``kwargs``) or an instance."""
     return _build(_USER, "user_model", UserModel, spec, kwargs)
+
+
+def make_item_model(spec: Any, kwargs: Mapping[str, Any] | None = None) -> ItemModel:
+    """An item model from a registered name (with ``kwargs``) or an instance."""
+    return _build(_ITEM, "item_model", ItemModel, spec, kwargs)

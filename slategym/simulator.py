@@ -10,12 +10,20 @@ exposes three functions of an explicit :class:`SimState`:
 ``SlateRecEnv`` (one row), ``SlateRecVectorEnv`` (N rows) and ``Platform`` (the whole population on
 one clock) are thin shells over these; none of them re-implements the maths.
 
+A world is the five parts the simulator is built from, each injected as an instance (or a registered
+name): an item model (:mod:`slategym.items`: catalog, candidates, corpus dynamics), a user model
+(:mod:`slategym.users`: population, state, affinities, responses, and the user part of the
+observation), a choice model (:mod:`slategym.choice`), the timeline (:mod:`slategym.timeline`, with
+the ``episode`` scope of the config) and a reward function (:mod:`slategym.rewards`).
+
 Randomness is counter-based (:mod:`slategym.rng`): a row's draws depend only on its key and how many
 blocks it has drawn, never on the other rows in the batch. A step reads one block laid out as
 
-``[candidates: C + 1 | choice model: n_c | user model: n_u | next session: 1]``
+``[candidates: n_i | choice model: n_c | user model: n_u | next session: 1]``
 
-and a reset reads ``[user id: 1 | first session: 1 | candidates: C + 1]``.
+and a reset reads ``[user id: 1 | first session: 1 | candidates: n_i | user model: n_r]``, with
+``n_i`` the item model's uniforms per candidate draw (``C + 1`` for the built-in draw) and ``n_r`` the
+user model's uniforms per reset (0 for the default model).
 """
 
 from __future__ import annotations
@@ -26,11 +34,11 @@ import numpy as np
 from gymnasium import spaces
 
 from slategym._arrays import take_rows
-from slategym.catalog import FEATURE_BOUND, Catalog, generate_catalog
+from slategym.catalog import Catalog, check_catalog
 from slategym.checks import check_affinities, check_response, check_rewards
 from slategym.config import SlateRecConfig
 from slategym.limits import check_limits
-from slategym.registry import make_choice_model, make_user_model
+from slategym.registry import make_choice_model, make_item_model, make_user_model
 from slategym.rewards import make_reward
 from slategym.rng import uniforms
 from slategym.timeline import (
@@ -46,6 +54,8 @@ DWELL_SCALE = 30.0
 """Dwell minutes are divided by this (and clipped to 1) in the observed history."""
 RESPONSE_COLUMNS = ("purchased", "dwell")
 """Response columns appended to each history item's features in the observation."""
+SIMULATOR_KEYS = ("candidates", "candidate_ids", "candidate_topics", "history_ids", "history", "time")
+"""Observation keys the simulator builds; the user model builds ``user`` and may add others."""
 
 
 def duplicate_mask(slates: np.ndarray) -> np.ndarray:
@@ -63,6 +73,7 @@ def duplicate_mask(slates: np.ndarray) -> np.ndarray:
 
 
 _EARLIER: dict[int, np.ndarray] = {}
+_NO_ROWS = np.zeros(0, np.int64)
 
 
 def _earlier(k: int) -> np.ndarray:
@@ -78,32 +89,32 @@ class Simulator:
     def __init__(self, config: SlateRecConfig, num_rows: int = 1) -> None:
         self.config = config
         c = config
+        self.item_model = make_item_model(c.item_model, c.item_model_kwargs)
         self.user_model = make_user_model(c.user_model, c.user_model_kwargs)
         self.choice_model = make_choice_model(c.choice_model, c.choice_model_kwargs)
         check_limits(c, self.choice_model, self.user_model, num_rows)  # before allocating
         self.reward_fn = make_reward(c.reward)
-        self.catalog: Catalog = generate_catalog(
-            c.num_items,
-            c.num_topics,
-            c.latent_dim,
-            c.days,
-            c.new_items_per_day,
-            c.topic_spread,
-            np.random.default_rng(c.catalog_seed),
+        self.catalog: Catalog = self._check_catalog(
+            self.item_model.generate(c, np.random.default_rng(c.catalog_seed))
         )
         self.population: Population = self.user_model.sample_population(
             c.num_users, self.catalog, np.random.default_rng(c.population_seed)
         )
         self.horizon = c.days * MINUTES_PER_DAY
+        self.session_episodes = c.episode == "session"
         k, nc = c.slate_size, c.num_candidates
+        n_item = self.item_model.num_uniforms(nc)
         n_choice = self.choice_model.num_uniforms(k)
         n_user = self.user_model.num_uniforms(k)
-        self._u_cand = slice(0, nc + 1)
-        self._u_choice = slice(nc + 1, nc + 1 + n_choice)
+        n_reset = self.user_model.num_reset_uniforms(self.catalog)
+        self._u_cand = slice(0, n_item)
+        self._u_choice = slice(n_item, n_item + n_choice)
         self._u_user = slice(self._u_choice.stop, self._u_choice.stop + n_user)
         self._u_next = self._u_user.stop
         self.step_uniforms = self._u_next + 1
-        self.reset_uniforms = 2 + nc + 1
+        self._r_cand = slice(2, 2 + n_item)
+        self._r_user = slice(2 + n_item, 2 + n_item + n_reset)
+        self.reset_uniforms = self._r_user.stop
         features = self.catalog.features
         self._history_features = np.zeros(
             (features.shape[0], features.shape[1] + len(RESPONSE_COLUMNS)), np.float32
@@ -112,26 +123,55 @@ class Simulator:
         self.observation_space = self._observation_space()
         self.action_space = spaces.MultiDiscrete(np.full(k, nc, dtype=np.int64))
 
+    def _check_catalog(self, catalog: Catalog) -> Catalog:
+        """The item model's catalog, checked once against the config (ValueError if unusable)."""
+        c = self.config
+        check_catalog(catalog)
+        needed = catalog.num_items + catalog.new_items_per_day * (c.days - 1)
+        if needed > catalog.total:
+            raise ValueError(
+                f"the item model's catalog has {catalog.total} items: the timeline needs "
+                f"num_items + new_items_per_day * (days - 1) = {needed}"
+            )
+        if catalog.num_items < c.num_candidates:
+            raise ValueError(
+                f"num_candidates={c.num_candidates} is not allowed: the item model keeps "
+                f"{catalog.num_items} items live (candidates are distinct live items)"
+            )
+        return catalog
+
     # -- spaces -----------------------------------------------------------------------------------
     def _observation_space(self) -> spaces.Dict:
         c, cat = self.config, self.catalog
         f = cat.num_features
-        p = self.population.profile.shape[1]
         top_id = cat.total - 1
-        b = FEATURE_BOUND
+        low, high = cat.feature_low, cat.feature_high
+        user_spaces = self.user_model.observation_spaces(self.population, cat, c.slate_size)
+        if "user" not in user_spaces or set(user_spaces) & set(SIMULATOR_KEYS):
+            raise ValueError(
+                f"the user model's observation_spaces() returned keys {sorted(user_spaces)}: expected "
+                f"'user' and no key among the simulator's {list(SIMULATOR_KEYS)}"
+            )
         return spaces.Dict(
             {
-                "user": spaces.Box(0.0, 1.0, (p,), np.float32),
-                "candidates": spaces.Box(-b, b, (c.num_candidates, f), np.float32),
+                **user_spaces,
+                "candidates": spaces.Box(low, high, (c.num_candidates, f), np.float32),
                 "candidate_ids": spaces.Box(0, top_id, (c.num_candidates,), np.int64),
-                "candidate_topics": spaces.Box(0, c.num_topics - 1, (c.num_candidates,), np.int64),
+                "candidate_topics": spaces.Box(
+                    0, max(cat.num_topics - 1, 1), (c.num_candidates,), np.int64
+                ),
                 "history_ids": spaces.Box(-1, top_id, (c.history_length,), np.int64),
                 "history": spaces.Box(
-                    -b, b, (c.history_length, f + len(RESPONSE_COLUMNS)), np.float32
+                    min(low, 0.0),
+                    max(high, 1.0),
+                    (c.history_length, f + len(RESPONSE_COLUMNS)),
+                    np.float32,
                 ),
                 "time": spaces.Box(
                     np.zeros(3, np.float32),
-                    np.array([c.days - 1, 23, c.max_session_steps - 1], np.float32),
+                    np.array(  # (a bound of at least 1: gymnasium warns of a Box with low == high)
+                        [max(c.days - 1, 1), 23, max(c.max_session_steps - 1, 1)], np.float32
+                    ),
                     (3,),
                     np.float32,
                 ),
@@ -158,14 +198,21 @@ class Simulator:
         )
         first = np.minimum(first, np.nextafter(self.horizon, 0.0))
         day, _ = minute_to_day_hour(first)
+        cat, model = self.catalog, self.user_model
+        user = model.initial_state(pop, cat, user_ids, u[:, self._r_user], c.slate_size)
+        if set(user.extra) != set(model.EXTRA_STATE):
+            raise ValueError(
+                f"{type(model).__name__}.initial_state() returned extra state {sorted(user.extra)}: "
+                f"expected the fields it declares in EXTRA_STATE, {sorted(model.EXTRA_STATE)}"
+            )
         return SimState(
             key=keys.astype(np.uint64),
             counter=counters + np.uint64(1),
-            user=self.user_model.initial_state(pop, self.catalog, user_ids),
+            user=model.advance(pop, user, cat, first),
             clock=first,
             session_index=np.zeros(n, np.int64),
             session_step=np.zeros(n, np.int64),
-            candidates=self.catalog.sample_candidates(day, u[:, 2:], c.num_candidates),
+            candidates=self.item_model.candidates(cat, day, u[:, self._r_cand], c.num_candidates),
             history_ids=np.full((n, c.history_length), -1, np.int64),
             history_response=np.zeros((n, c.history_length, len(RESPONSE_COLUMNS)), np.float32),
             done=np.zeros(n, bool),
@@ -222,7 +269,7 @@ class Simulator:
         history = self._history_features.take(state.history_ids, axis=0)  # (N, L, F + 2)
         history[:, :, f:] = state.history_response
         return {
-            "user": self.population.profile.take(state.user.user_id, axis=0),
+            **self.user_model.observe(self.population, state.user, cat),
             "candidates": cat.features.take(state.candidates, axis=0),
             "candidate_ids": state.candidates.copy(),
             "candidate_topics": cat.topic.take(state.candidates),
@@ -273,22 +320,29 @@ class Simulator:
                 f"expected {k} distinct indices in [0, {c.num_candidates - 1}]"
             )
         valid = ~dup
+        # Rows with no pending request (a vector env's rows due for an autoreset) are stepped as
+        # placeholders and their outputs discarded: models' outputs are checked on live rows only.
+        live = ~state.done if state.done.any() else None
         aff = self.user_model.affinity(pop, state.user, cat, item_ids)
-        aff = check_affinities(self.user_model, aff, (n, k))
+        aff = check_affinities(self.user_model, aff, (n, k), live)
+        if live is not None:
+            aff = np.where(live[:, None], aff, 0.0)
         clicks = self.choice_model.clicks(aff, u[:, self._u_choice], valid)
         full = state.session_step + 1 >= c.max_session_steps
         user, resp = self.user_model.respond(
             pop, state.user, cat, item_ids, aff, clicks, full, u[:, self._u_user]
         )
-        check_response(self.user_model, resp, n, k)
+        check_response(self.user_model, resp, n, k, live)
         purchases = resp.purchases & clicks
         dwell = np.where(clicks, resp.dwell, 0.0)
 
         day, hour = minute_to_day_hour(state.clock)
+        day = np.minimum(day, c.days - 1)  # a "session" episode may run past the horizon
         clock = state.clock + c.step_minutes + np.add.reduce(dwell, axis=1)
         ended = resp.session_end
         churned = ended & resp.churn
-        returning = np.flatnonzero(ended & ~churned)
+        # the next session of users who left without churning (a "session" episode ends instead)
+        returning = _NO_ROWS if self.session_episodes else np.flatnonzero(ended & ~churned)
         if returning.size:
             uid = user.user_id.take(returning)
             clock[returning] = arrival_after(
@@ -297,19 +351,25 @@ class Simulator:
                 pop.activity.take(uid) * resp.return_multiplier.take(returning),
                 -np.log1p(-u[returning, self._u_next]),
             )
-        truncated = ~churned & (clock >= self.horizon)
+        if self.session_episodes:
+            truncated = ended & ~churned
+        else:
+            truncated = ~churned & (clock >= self.horizon)
         next_day = np.minimum(minute_to_day_hour(clock)[0], c.days - 1)
         history_ids, history_response = self._push_history(
             state, item_ids, clicks, purchases, dwell
         )
+        candidates = self.item_model.next_candidates(
+            cat, state.candidates, next_day, u[:, self._u_cand], c.num_candidates
+        )
         new_state = SimState(
             key=state.key,
             counter=state.counter + np.uint64(1),
-            user=user,
+            user=self.user_model.advance(pop, user, cat, clock),
             clock=clock,
             session_index=state.session_index + ended,
             session_step=np.where(ended, 0, state.session_step + 1),
-            candidates=cat.sample_candidates(next_day, u[:, self._u_cand], c.num_candidates),
+            candidates=candidates,
             history_ids=history_ids,
             history_response=history_response,
             done=churned | truncated,
@@ -335,7 +395,7 @@ class Simulator:
             user_id=user.user_id,
             satisfaction=user.satisfaction,
         )
-        reward = check_rewards(self.reward_fn, self.reward_fn(outcome), n)
+        reward = check_rewards(self.reward_fn, self.reward_fn(outcome), n, live)
         outcome.reward[:] = reward  # the reward function saw zeros, as it always has
         return new_state, outcome
 

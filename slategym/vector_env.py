@@ -29,7 +29,6 @@ from slategym.types import (
     reset_info_arrays,
     step_info_arrays,
 )
-from slategym.users.base import UserState
 from slategym.validation import check_int, check_seed
 
 VECTOR_KEYWORDS: tuple[str, ...] = (
@@ -47,13 +46,9 @@ def _unshared(new: SimState, old: SimState) -> SimState:
         a = getattr(new, name)
         if np.may_share_memory(a, getattr(old, name)):
             changes[name] = a.copy()
-    user_changes: dict[str, Any] = {}
-    for name in UserState.FIELDS:
-        a = getattr(new.user, name)
-        if np.may_share_memory(a, getattr(old.user, name)):
-            user_changes[name] = a.copy()
-    if user_changes:
-        changes["user"] = dataclasses.replace(new.user, **user_changes)
+    user = new.user.unshared(old.user)  # the user model's extra state included
+    if user is not new.user:
+        changes["user"] = user
     return dataclasses.replace(new, **changes) if changes else new
 
 

@@ -26,10 +26,20 @@ def test_registered_ids_pass_both_checkers(env_id: str) -> None:
         sb3_check_env(gym.make(env_id).unwrapped)
 
 
+# RecSim's users need RecSim's items (durations, topics, clickbait scores): test them in their world
+WORLD_OF_USER_MODEL = {
+    "recsim_interest_evolution": "SlateRec-InterestEvolution-v0",
+    "recsim_interest_exploration": "SlateRec-InterestExploration-v0",
+    "recsim_long_term_satisfaction": "SlateRec-LongTermSatisfaction-v0",
+}
+
+
 @pytest.mark.parametrize("choice_model", CHOICE_MODELS)
 @pytest.mark.parametrize("user_model", slategym.registered_user_models())
 def test_every_model_passes_checker(choice_model: str, user_model: str) -> None:
-    env = gym.make("SlateRec-v0", choice_model=choice_model, user_model=user_model, **SMALL)
+    world = WORLD_OF_USER_MODEL.get(user_model, "SlateRec-v0")
+    env = gym.make(world, choice_model=choice_model, choice_model_kwargs={},
+                   user_model=user_model, **SMALL)  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         check_env(env.unwrapped)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
@@ -82,8 +83,20 @@ def _check_agents(after: list[dict]) -> None:
     assert all(0.0 <= v <= 1.0 for v in ns["results"].values())
 
 
+def _check_worlds(after: list[dict]) -> None:
+    """The worlds page builds what it says: a real-table catalog, a world from parts, an item model
+    that offers the newest items, a user model with an observable budget."""
+    catalog = after[0]["env"].unwrapped.sim.catalog
+    assert catalog.total == 283 and catalog.price[:3].tolist() == [7.0, 13.1, 14.6]
+    assert after[1]["videos"].topic_column == "tag"
+    assert "MyShop-v0" in gym.registry and after[2]["envs"].unwrapped.config.user_model == "personal"
+    assert after[2]["env"].unwrapped.config.episode == "session"
+    assert after[3]["obs"]["candidate_ids"][:3].tolist() == [999, 998, 997]
+    assert after[4]["obs"]["budget_share"].tolist() == [[1.0]] * 8
+
+
 CHECKS = {"README.md": _check_readme, "docs/extending.md": _check_extending,
-          "docs/agents/README.md": _check_agents}  # fmt: skip
+          "docs/agents/README.md": _check_agents, "docs/worlds.md": _check_worlds}  # fmt: skip
 
 
 @pytest.mark.parametrize("page", list(CHECKS))

@@ -62,8 +62,8 @@ def vector_env_digest(env_id: str = "SlateRec-v0", steps: int = 200, **config: o
     return h.hexdigest()
 
 
-def platform_digest() -> str:
-    platform = Platform(**CONFIG)
+def platform_digest(env_id: str = "SlateRec-v0") -> str:
+    platform = Platform(slategym.world_config(env_id, **CONFIG))
     platform.reset(seed=2)
     rng = np.random.default_rng(11)
     h = hashlib.sha256()

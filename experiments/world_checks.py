@@ -1,0 +1,439 @@
+"""World checks: does each world show what it is for? Measured with the random, greedy and oracle agents.
+
+Three checks (``slategym worlds --checks lift dynamic``):
+
+``lift``
+    The benchmark's protocol (``experiments/benchmark.py``) on each world of ``--worlds``: for seed
+    ``s``, greedy trains on the cohort ``population_seed = s`` (``--train-steps`` interactions on a
+    ``--batch-size``-row native vector env, exploring by Thompson sampling, learning from every
+    step) and random, greedy and the oracle (an upper bound that reads hidden state) are evaluated
+    on the held-out cohort ``population_seed = 10 000 + s``: ``--eval-users`` users, each through
+    their whole first episode, no exploration. The *lift ratio* of a seed is
+    ``(greedy - random) / (oracle - random)`` in slate CTR (share of slates with a click); its mean
+    and 95 % Student-t interval over seeds are reported. ``SlateRec-Personal-v0`` must keep it at
+    or below 0.5 (taste heterogeneity dominates); ``SlateRec-v0`` gives about 0.9.
+
+``dynamic``
+    Non-stationarity of ``SlateRec-Dynamic-v0`` on the platform view (every user on one clock,
+    served slot by slot): per seed, a greedy agent serves day 0 (Thompson sampling) and is fitted
+    on day 0's feedback at the end of the day; from the same platform state two arms continue,
+    *frozen* (never updated again) and *refit* (updated with each day's feedback at the end of the
+    day), both acting as on day 0. Reported: slate CTR over days 1+ of each arm, the paired
+    difference refit - frozen per seed with its 95 % interval over seeds (it must exclude 0), the
+    CTR per day of each arm, and, from the random agent, CTR per hour of day and the share of clicks
+    on the even ("morning") topics per hour: what users want at 08:00 differs from 21:00.
+
+``table``
+    The random / greedy / oracle slate CTR of every registered world (the ``lift`` protocol with
+    the seeds given), for the table of ``docs/worlds.md``.
+
+Each finished unit (a world and seed of ``lift``, a seed of ``dynamic``) is written to
+``--out/runs/*.json`` as soon as it is done and reused by a rerun with the same settings; the summary
+goes to ``--out/summary.json`` (and figures with ``--plot``). Machines here have 2 shared cores: run it
+``nice``'d, torch is not used.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import gymnasium as gym
+import numpy as np
+import tyro
+
+import slategym
+from agents.base import Feedback
+from agents.registry import make_agent
+from agents.training import run
+from experiments.benchmark import check_output
+from slategym.metrics import MetricsAccumulator, aggregate
+from slategym.platform import Platform
+from slategym.timeline import HOURS
+from slategym.validation import check_int
+
+EVAL_POPULATION_OFFSET = 10_000
+"""As in the benchmark: the held-out cohort of seed ``s`` is ``population_seed = 10 000 + s``."""
+
+Check = Literal["lift", "dynamic", "table"]
+
+
+@dataclass(frozen=True)
+class Args:
+    """Measure what each world is for (see the module docstring)."""
+
+    checks: tuple[Check, ...] = ("lift", "dynamic")
+    """Which checks to run."""
+    worlds: tuple[str, ...] = ("SlateRec-v0", "SlateRec-Personal-v0")
+    """Worlds of the ``lift`` check (``table`` uses every registered world)."""
+    seeds: int = 5
+    """Seeds 0 .. seeds - 1."""
+    train_steps: int = 100_000
+    """User interactions greedy trains on (``lift``, ``table``)."""
+    batch_size: int = 128
+    """Rows of the training vector env (``lift``, ``table``)."""
+    eval_users: int = 1000
+    """Held-out users, each through one whole episode (``lift``, ``table``)."""
+    num_users: int = 2000
+    """Users of the platform (``dynamic``)."""
+    days: int | None = None
+    """Days of the timeline (``dynamic``; default: the world's, 7)."""
+    out: Path = Path("results/world_checks")
+    """Folder of the results."""
+    plot: bool = False
+    """Write the figures of ``docs/worlds.md`` to ``--out``."""
+    quick: bool = False
+    """A tiny budget (a smoke run in seconds; the figures mean nothing)."""
+    env: tuple[str, ...] = ()
+    """Extra ``gym.make`` keywords for every world as ``KEY=VALUE`` (VALUE read as JSON when it
+    parses), e.g. ``--env num_items=300 num_candidates=20``."""
+
+    def __post_init__(self) -> None:
+        for name in ("seeds", "train_steps", "batch_size", "eval_users", "num_users"):
+            check_int(name, getattr(self, name), 1)
+        if self.days is not None:
+            check_int("days", self.days, 2)
+        unknown = [w for w in self.worlds if w not in slategym.WORLDS]
+        if unknown:
+            raise ValueError(
+                f"worlds={list(self.worlds)} is not allowed: {unknown} are not registered worlds "
+                f"{sorted(slategym.WORLDS)}"
+            )
+        parse_env(self.env)
+        if self.train_steps < self.batch_size:
+            raise ValueError(
+                f"train_steps={self.train_steps} is not allowed: expected at least batch_size="
+                f"{self.batch_size}"
+            )
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        """``--env`` as ``gym.make`` keywords."""
+        return parse_env(self.env)
+
+
+def parse_env(items: Sequence[str]) -> dict[str, Any]:
+    """``("num_items=300", ...)`` as ``gym.make`` keywords (ValueError naming a bad item)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"env item {item!r} is not allowed: expected KEY=VALUE, e.g. num_items=300")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    try:
+        slategym.SlateRecConfig.from_kwargs(**out)  # a bad keyword or value fails here, named
+    except TypeError as err:  # an unknown keyword
+        raise ValueError(f"env={list(items)} is not allowed: {err}") from err
+    return out
+
+
+QUICK = {"seeds": 2, "train_steps": 256, "batch_size": 64, "eval_users": 32, "num_users": 60, "days": 3}
+"""``--quick``: a smoke run of every step in seconds."""
+
+
+# -- the lift protocol ------------------------------------------------------------------------------
+def vector_env(world: str, num_envs: int, **env: Any) -> gym.vector.VectorEnv:
+    """The native vector env of ``world`` with keyword overrides."""
+    return gym.make_vec(world, num_envs=num_envs, vectorization_mode="vector_entry_point", **env)
+
+
+def evaluate(agent: Any, world: str, seed: int, eval_users: int, **env: Any) -> dict[str, Any]:
+    """Metrics of ``agent`` on the held-out cohort of ``seed``, each user through one whole episode."""
+    envs = vector_env(world, eval_users, **{**env, "population_seed": EVAL_POPULATION_OFFSET + seed})
+    sim = envs.unwrapped.sim  # type: ignore[attr-defined]
+    acc = MetricsAccumulator(sim.catalog, num_days=sim.config.days)
+    bind = getattr(agent, "bind", None)
+    if callable(bind):
+        bind(envs.unwrapped)
+    obs, _ = envs.reset(seed=EVAL_POPULATION_OFFSET + seed)
+    finished = np.zeros(eval_users, bool)
+    while not finished.all():
+        obs, rewards, terminated, truncated, info = envs.step(agent.act(obs, explore=False))
+        acc.add_step(info, info["_clicks"] & ~finished, rewards=rewards)
+        finished |= terminated | truncated
+    return acc.result()
+
+
+def lift_seed(world: str, seed: int, args: Args) -> dict[str, Any]:
+    """Random, greedy and oracle slate CTR of one seed of ``world`` (the benchmark's protocol)."""
+    train = vector_env(world, args.batch_size, **{**args.overrides, "population_seed": seed})
+    greedy = make_agent("greedy", train, seed=seed)
+    run(greedy, train, args.train_steps // args.batch_size, seed=seed, explore=True, learn=True)
+    result: dict[str, Any] = {"world": world, "seed": seed}
+    for name in ("random", "greedy", "oracle"):
+        agent = greedy if name == "greedy" else make_agent(name, train, seed=seed)
+        metrics = evaluate(agent, world, seed, args.eval_users, **args.overrides)
+        result[name] = {k: metrics[k] for k in ("slate_ctr", "ctr", "mean_reward", "slates")}
+    result["lift_ratio"] = lift_ratio(*(result[n]["slate_ctr"] for n in ("random", "greedy", "oracle")))
+    result["reward_lift_ratio"] = lift_ratio(
+        *(result[n]["mean_reward"] for n in ("random", "greedy", "oracle"))
+    )
+    return result
+
+
+def lift_ratio(random: float, greedy: float, oracle: float) -> float:
+    """``(greedy - random) / (oracle - random)``; nan when the oracle does no better than random
+    (e.g. slate CTR in long-term satisfaction, where every slate gets its click)."""
+    if oracle == random:
+        return math.nan
+    return (greedy - random) / (oracle - random)
+
+
+def summarize_lift(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per world: mean and 95 % interval over seeds of each agent's slate CTR and of the lift ratio."""
+    out: dict[str, Any] = {}
+    for world in dict.fromkeys(r["world"] for r in records):
+        rows = [r for r in records if r["world"] == world]
+        entry: dict[str, Any] = {"seeds": len(rows)}
+        for name in ("random", "greedy", "oracle"):
+            entry[name] = _interval([r[name]["slate_ctr"] for r in rows])
+            entry[f"{name}_reward"] = _interval([r[name]["mean_reward"] for r in rows])
+        for ratio, metric in (("lift_ratio", "slate_ctr"), ("reward_lift_ratio", "mean_reward")):
+            values = [lift_ratio(*(r[n][metric] for n in ("random", "greedy", "oracle"))) for r in rows]
+            entry[ratio] = _interval(values)
+        out[world] = entry
+    return out
+
+
+def _interval(values: Sequence[float]) -> dict[str, float]:
+    agg = aggregate(np.asarray(values, np.float64))
+    return {"mean": agg.mean, "low": agg.low, "high": agg.high}
+
+
+# -- the dynamic check ------------------------------------------------------------------------------
+@dataclass
+class _Arm:
+    """One arm of the dynamic check: a platform, its agent, and what it served per day and hour."""
+
+    platform: Platform
+    agent: Any
+    learns: bool
+    slates: np.ndarray  # (days,) slates served
+    clicked: np.ndarray  # (days,) slates with a click
+    hour_slates: np.ndarray  # (24,)
+    hour_clicked: np.ndarray  # (24,)
+    hour_even_clicks: np.ndarray  # (24,) clicks on items of even topics
+    hour_clicks: np.ndarray  # (24,)
+
+
+def _new_arm(platform: Platform, agent: Any, learns: bool, days: int) -> _Arm:
+    return _Arm(platform, agent, learns, np.zeros(days), np.zeros(days), *np.zeros((4, HOURS)))
+
+
+def serve_day(arm: _Arm) -> list[Feedback]:
+    """Serve every request of the platform's current day with the arm's agent (exploring)."""
+    plat, feedback = arm.platform, []
+    topic = plat.sim.catalog.topic
+    day = plat.day
+    while not plat.finished and plat.day == day:
+        while (batch := plat.requests()) is not None:
+            slates = np.asarray(arm.agent.act(batch.observations, explore=True), np.int64)
+            outcome = plat.serve(slates)
+            clicked = outcome.clicks.any(axis=1)
+            arm.slates[day] += batch.size
+            arm.clicked[day] += clicked.sum()
+            np.add.at(arm.hour_slates, outcome.hour, 1)
+            np.add.at(arm.hour_clicked, outcome.hour, clicked)
+            even = (topic.take(outcome.item_ids) % 2 == 0) & outcome.clicks
+            np.add.at(arm.hour_even_clicks, outcome.hour, even.sum(axis=1))
+            np.add.at(arm.hour_clicks, outcome.hour, outcome.clicks.sum(axis=1))
+            feedback.append(
+                Feedback(batch.observations, slates, outcome.clicks, outcome.purchases,
+                         outcome.reward)  # fmt: skip
+            )
+        plat.next_slot()
+    return feedback
+
+
+def learn(agent: Any, feedback: list[Feedback]) -> None:
+    """Update ``agent`` with a day's feedback, batch by batch, in the order it was served."""
+    for batch in feedback:
+        agent.update(batch)
+
+
+def dynamic_seed(seed: int, args: Args, world: str = "SlateRec-Dynamic-v0") -> dict[str, Any]:
+    """Frozen vs refit greedy (and random) on the platform view of ``world``, one seed."""
+    overrides = {**args.overrides, "num_users": args.num_users, "population_seed": seed}
+    if args.days is not None:
+        overrides["days"] = args.days
+    platform = Platform(slategym.world_config(world, **overrides))
+    days = platform.config.days
+    platform.reset(seed=seed)
+    greedy = make_agent("greedy", platform, seed=seed)
+    random_agent = make_agent("random", platform, seed=seed)
+    random_arm = _new_arm(copy.deepcopy(platform), random_agent, False, days)
+    day0 = _new_arm(platform, greedy, True, days)
+    learn(greedy, serve_day(day0))
+    frozen = _new_arm(copy.deepcopy(platform), copy.deepcopy(greedy), False, days)
+    refit = _new_arm(platform, greedy, True, days)
+    for arm in (frozen, refit):
+        arm.slates[0], arm.clicked[0] = day0.slates[0], day0.clicked[0]
+    for arm in (random_arm, frozen, refit):
+        while not arm.platform.finished:
+            feedback = serve_day(arm)
+            if arm.learns:
+                learn(arm.agent, feedback)
+    result: dict[str, Any] = {"seed": seed}
+    for name, arm in (("random", random_arm), ("frozen", frozen), ("refit", refit)):
+        result[name] = {
+            "slate_ctr_days_1plus": float(arm.clicked[1:].sum() / arm.slates[1:].sum()),
+            "slate_ctr_per_day": (arm.clicked / np.maximum(arm.slates, 1)).tolist(),
+            "slate_ctr_per_hour": (arm.hour_clicked / np.maximum(arm.hour_slates, 1)).tolist(),
+            "even_topic_click_share_per_hour": (
+                arm.hour_even_clicks / np.maximum(arm.hour_clicks, 1)
+            ).tolist(),
+            "slates": int(arm.slates.sum()),
+        }
+    result["refit_minus_frozen"] = (
+        result["refit"]["slate_ctr_days_1plus"] - result["frozen"]["slate_ctr_days_1plus"]
+    )
+    return result
+
+
+def summarize_dynamic(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean and 95 % interval over seeds of each arm's CTR (days 1+) and of refit - frozen."""
+    out: dict[str, Any] = {"seeds": len(records)}
+    for name in ("random", "frozen", "refit"):
+        out[name] = _interval([r[name]["slate_ctr_days_1plus"] for r in records])
+        out[f"{name}_per_day"] = np.mean([r[name]["slate_ctr_per_day"] for r in records], 0).tolist()
+        out[f"{name}_per_hour"] = np.mean([r[name]["slate_ctr_per_hour"] for r in records], 0).tolist()
+    out["refit_minus_frozen"] = _interval([r["refit_minus_frozen"] for r in records])
+    share = np.mean([r["random"]["even_topic_click_share_per_hour"] for r in records], axis=0)
+    out["random_even_topic_click_share_per_hour"] = share.tolist()
+    return out
+
+
+# -- running ------------------------------------------------------------------------------------------
+def _cached(path: Path, settings: dict[str, Any]) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    try:
+        record = json.loads(path.read_text())
+    except (json.JSONDecodeError, OSError):
+        return None
+    return record if record.get("settings") == settings else None
+
+
+def _write(path: Path, record: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, indent=1))
+    tmp.replace(path)
+
+
+def _unit(path: Path, settings: dict[str, Any], compute: Any) -> dict[str, Any]:
+    """The record at ``path`` if it was produced with ``settings``, else ``compute()`` (saved)."""
+    record = _cached(path, settings)
+    if record is None:
+        record = {"settings": settings, **compute()}
+        _write(path, record)
+    return record
+
+
+def world_checks(args: Args) -> dict[str, Any]:
+    """Run the checks of ``args``; returns the summary also written to ``out/summary.json``."""
+    out = check_output(args.out)
+    version = {"slategym": slategym.__version__, "env": args.overrides}
+    summary: dict[str, Any] = {"args": {k: str(v) for k, v in asdict(args).items()}}
+    lift_worlds = list(args.worlds) if "lift" in args.checks else []
+    if "table" in args.checks:
+        lift_worlds += [w for w in slategym.WORLDS if w not in lift_worlds]
+    if lift_worlds:
+        settings = {**version, "train_steps": args.train_steps, "batch_size": args.batch_size,
+                    "eval_users": args.eval_users}  # fmt: skip
+        records = []
+        for world in lift_worlds:
+            for seed in range(args.seeds):
+                path = out / "runs" / f"lift_{world}_seed{seed}.json"
+                records.append(_unit(path, {**settings, "world": world, "seed": seed},
+                                     lambda w=world, s=seed: lift_seed(w, s, args)))  # fmt: skip
+                print(f"lift {world} seed {seed}: ratio {records[-1]['lift_ratio']:.3f}", flush=True)
+        summary["lift"] = summarize_lift(records)
+    if "dynamic" in args.checks:
+        settings = {**version, "num_users": args.num_users, "days": args.days}
+        records = []
+        for seed in range(args.seeds):
+            path = out / "runs" / f"dynamic_seed{seed}.json"
+            records.append(_unit(path, {**settings, "seed": seed},
+                                 lambda s=seed: dynamic_seed(s, args)))  # fmt: skip
+            print(f"dynamic seed {seed}: refit - frozen {records[-1]['refit_minus_frozen']:+.4f}",
+                  flush=True)  # fmt: skip
+        summary["dynamic"] = summarize_dynamic(records)
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    if args.plot:
+        summary["plots"] = plot(summary, out)
+    print_summary(summary)
+    return summary
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    """The tables of ``docs/worlds.md``, in Markdown."""
+    if "lift" in summary:
+        print("\n| world | seeds | random | greedy | oracle (upper bound) | lift ratio |")
+        print("|---|---|---|---|---|---|")
+        for world, e in summary["lift"].items():
+            cells = [_fmt(e[name]) for name in ("random", "greedy", "oracle", "lift_ratio")]
+            print(f"| `{world}` | {e['seeds']} | " + " | ".join(cells) + " |")
+    if "dynamic" in summary:
+        d = summary["dynamic"]
+        print(f"\nDynamic ({d['seeds']} seeds), slate CTR over days 1+:")
+        for name in ("random", "frozen", "refit", "refit_minus_frozen"):
+            print(f"  {name:<20} {_fmt(d[name])}")
+
+
+def _fmt(agg: dict[str, float]) -> str:
+    return f"{agg['mean']:.3f} [{agg['low']:.3f}, {agg['high']:.3f}]"
+
+
+def plot(summary: dict[str, Any], out: Path) -> list[str]:
+    """Figures of the dynamic check (CTR per day per arm; CTR and topic mix per hour)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written: list[str] = []
+
+    def save(fig: Any, title: str, xlabel: str, ylabel: str, name: str) -> None:
+        ax = fig.axes[0]
+        ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(out / name, dpi=120)
+        written.append(str(out / name))
+
+    if "dynamic" in summary:
+        d = summary["dynamic"]
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        for name in ("random", "frozen", "refit"):
+            ax.plot(d[f"{name}_per_day"], marker="o", label=name)
+        save(fig, "SlateRec-Dynamic-v0: greedy refit vs frozen", "day", "slate CTR",
+             "worlds_dynamic_ctr_per_day.png")  # fmt: skip
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        ax.plot(d["random_even_topic_click_share_per_hour"], marker="o",
+                label="random: clicks on even topics")  # fmt: skip
+        ax.plot(d["refit_per_hour"], marker="s", label="refit greedy: slate CTR")
+        ax.plot(d["random_per_hour"], marker="^", label="random: slate CTR")
+        save(fig, "SlateRec-Dynamic-v0 by hour of day", "hour of day", "share",
+             "worlds_dynamic_hourly.png")  # fmt: skip
+        plt.close("all")
+    return written
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    args = tyro.cli(Args, args=argv, prog="slategym worlds")
+    if args.quick:
+        args = Args(**{**asdict(args), **QUICK})
+    return world_checks(args)
+
+
+if __name__ == "__main__":
+    main()
