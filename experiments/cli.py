@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 COMMANDS = {
-    "bench": ("experiments.benchmark", "train and compare the six agents (the main job)"),
+    "bench": ("experiments.benchmark", "train and compare the agents (the main job)"),
     "online": ("experiments.online_loop", "the online recommendation loop on the platform view"),
     "throughput": ("experiments.throughput", "simulator speed: single, sync and native vector env"),
     "log": ("experiments.log", "write a Parquet impression log from a named logging policy"),
