@@ -8,11 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-
-import gymnasium as gym
 
 from agents.base import Agent, LearnsFromFeedback, ReadsHiddenState, TrainsItself
 from agents.loop import make_vector_env, run

@@ -197,9 +197,10 @@ class SlateQ:
         # Targets: the target network's item values at s', the choice model at s' (no gradients).
         with torch.no_grad():
             next_t = to_tensors(next_np, c.encoder.history_length)
-            next_q, next_null_q, _ = self.target(next_t)
-            self.nets.eval()
-            _, _, next_scores = self.nets(next_t)
+            next_q, next_null_q, next_scores = self.target(next_t)
+            if c.choice_model is None:  # the estimated choice model is the online network's
+                self.nets.eval()
+                next_scores = self.nets(next_t)[2]
             if c.null_value == "zero":
                 next_null_q = torch.zeros_like(next_null_q)
             logits, null_logit = self._choice_logits(next_np, next_scores)
