@@ -18,6 +18,7 @@ COMMANDS = {
     "log": ("experiments.log", "write a Parquet impression log from a named logging policy"),
     "ope": ("experiments.ope", "slate off-policy estimators against the simulator's ground truth"),
     "calibrate": ("experiments.calibrate", "fit the timeline side of a user model to an event log"),
+    "gfn-tradeoff": ("experiments.gfn_tradeoff", "GFlowNets: b_r x reward scale, greedy vs sampled"),
 }
 
 OPTIONAL = {
