@@ -47,7 +47,7 @@ class Args:
 
     variants: tuple[str, ...] = ("db", "tb")
     """GFlowNet variants: db (detailed balance), tb (trajectory balance)."""
-    b_r: tuple[float, ...] = (0.1, 0.5, 1.0)
+    b_r: tuple[float, ...] = (0.1, 0.5)
     """Reward offsets b_r."""
     reward_scales: tuple[float, ...] = (1 / 6, 1.0)
     """Multipliers of the env reward (1/6 = the mean over the 6 positions, GFN4Rec's form)."""
@@ -104,7 +104,8 @@ def run_one(variant: str, b_r: float, scale: float, seed: int, args: Args) -> di
     agent.plan(args.iterations)
     logs = run(agent, envs, seed=seed, steps=args.iterations, explore=True, learn=True)
     record: dict[str, Any] = {"variant": variant, "b_r": b_r, "reward_scale": scale, "seed": seed,
-                              "final_loss": logs[-1]["loss"], "final_entropy": logs[-1]["entropy"]}  # fmt: skip
+                              **budget(args), "final_loss": logs[-1]["loss"],
+                              "final_entropy": logs[-1]["entropy"]}  # fmt: skip
     for inference in ("greedy", "sample"):
         for key, value in evaluate(agent, seed, args, inference).items():
             record[f"{inference}_{key}"] = value
@@ -112,8 +113,17 @@ def run_one(variant: str, b_r: float, scale: float, seed: int, args: Args) -> di
     return record
 
 
-def _key(r: dict[str, Any]) -> tuple[str, float, float, int]:
-    return (r["variant"], round(r["b_r"], 9), round(r["reward_scale"], 9), int(r["seed"]))
+_BUDGET = ("iterations", "batch_size", "eval_users", "eval_steps", "lr")
+
+
+def budget(args: Args) -> dict[str, Any]:
+    """What a run's result depends on besides its grid point: a rerun reuses only matching runs."""
+    return {k: getattr(args, k) for k in _BUDGET}
+
+
+def _key(r: dict[str, Any]) -> tuple[Any, ...]:
+    return (r["variant"], round(r["b_r"], 9), round(r["reward_scale"], 9), int(r["seed"]),
+            *(r.get(k) for k in _BUDGET))  # fmt: skip
 
 
 def table(records: list[dict[str, Any]]) -> str:
@@ -148,7 +158,7 @@ def study(args: Args) -> dict[str, Any]:
     records = list(done)
     for seed, variant, b_r, scale in itertools.product(range(args.seeds), args.variants, args.b_r,
                                                        args.reward_scales):  # fmt: skip
-        key = (variant, round(b_r, 9), round(scale, 9), seed)
+        key = (variant, round(b_r, 9), round(scale, 9), seed, *budget(args).values())
         if key in have:
             continue
         record = run_one(variant, b_r, scale, seed, args)
@@ -156,8 +166,8 @@ def study(args: Args) -> dict[str, Any]:
             fh.write(json.dumps(record) + "\n")
         records.append(record)
         print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in record.items()}))
-    wanted = {(v, round(b, 9), round(s, 9), i) for i, v, b, s in itertools.product(
-        range(args.seeds), args.variants, args.b_r, args.reward_scales)}  # fmt: skip
+    wanted = {(v, round(b, 9), round(s, 9), i, *budget(args).values()) for i, v, b, s in
+              itertools.product(range(args.seeds), args.variants, args.b_r, args.reward_scales)}  # fmt: skip
     records = [r for r in records if _key(r) in wanted]
     text = table(records)
     (args.out / "table.md").write_text(text + "\n")
