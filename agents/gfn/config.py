@@ -30,6 +30,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from agents.config_checks import bad, check_fields
 from agents.encoder import EncoderConfig
 from agents.gfn.buffer import BEHAVIOURS as BUFFER_BEHAVIOURS
 from agents.gfn.losses import LOSS_FORMS
@@ -52,9 +53,6 @@ PRESETS: dict[str, dict[str, dict[str, float]]] = {
     },
 }
 """GFN4Rec's per-variant constants (module docstring): ``PRESETS[name][kind]``."""
-
-_POSITIVE_INTS = ("batch_size", "updates_per_call", "buffer_capacity", "total_iterations")
-
 
 @dataclass(frozen=True)
 class GFNConfig:
@@ -116,38 +114,26 @@ class GFNConfig:
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
 
     def __post_init__(self) -> None:
-        def bad(name: str, expected: str) -> ValueError:
-            return ValueError(f"{name}={getattr(self, name)!r} is not allowed: expected {expected}")
-
         object.__setattr__(self, "encoder", EncoderConfig.coerce(self.encoder))
-        choices = {
-            "loss_form": LOSS_FORMS,
-            "buffer": BUFFER_BEHAVIOURS,
-            "inference": ("greedy", "sample"),
-            "epsilon_coin": ("position", "batch"),
-        }
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise bad(name, f"one of {allowed}")
+        check_fields(
+            self,
+            choices={
+                "loss_form": LOSS_FORMS,
+                "buffer": BUFFER_BEHAVIOURS,
+                "inference": ("greedy", "sample"),
+                "epsilon_coin": ("position", "batch"),
+            },
+            non_negative=("b_r", "epsilon_fraction"),
+            unit_interval=("epsilon_start", "epsilon_end"),
+            positive_ints=("batch_size", "updates_per_call", "buffer_capacity", "total_iterations"),
+        )
         if self.loss_form == "offset" and not (self.b_f > 0 and math.isfinite(self.b_f)):
-            raise bad("b_f", "a finite value > 0 with loss_form='offset'")
-        for name in ("b_r", "epsilon_fraction"):
-            if not (getattr(self, name) >= 0 and math.isfinite(getattr(self, name))):
-                raise bad(name, "a finite value >= 0")
+            raise bad(self, "b_f", "a finite value > 0 with loss_form='offset'")
         if not math.isfinite(self.b_z):
-            raise bad("b_z", "a finite value")
-        for name in ("epsilon_start", "epsilon_end"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise bad(name, "a value in [0, 1]")
-        if not self.lr > 0:
-            raise bad("lr", "a value > 0")
-        if self.max_grad_norm is not None and not self.max_grad_norm > 0:
-            raise bad("max_grad_norm", "None or a value > 0")
-        for name in (*_POSITIVE_INTS, "warmup_iterations"):
-            value = getattr(self, name)
-            low = 0 if name == "warmup_iterations" else 1
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise bad(name, f"an integer >= {low}")
+            raise bad(self, "b_z", "a finite value")
+        w = self.warmup_iterations
+        if isinstance(w, bool) or not isinstance(w, int) or w < 0:
+            raise bad(self, "warmup_iterations", "an integer >= 0")
         self.reward_spec  # validates reward and reward_scale  # noqa: B018
 
     @property

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from agents.config_checks import bad, check_fields
 from agents.encoder import EncoderConfig
 from agents.reward import RewardSpec
 from agents.slateq.optimize import OPTIMIZERS
@@ -73,38 +73,24 @@ class SlateQConfig:
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
 
     def __post_init__(self) -> None:
-        def bad(name: str, expected: str) -> ValueError:
-            return ValueError(f"{name}={getattr(self, name)!r} is not allowed: expected {expected}")
-
         object.__setattr__(self, "encoder", EncoderConfig.coerce(self.encoder))
-        choices = {
-            "target": ("q_learning", "sarsa"),
-            "optimizer": OPTIMIZERS,
-            "null_value": ("learned", "zero"),
-            "multi_click": ("first", "error"),
-        }
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise bad(name, f"one of {allowed}")
+        check_fields(
+            self,
+            choices={
+                "target": ("q_learning", "sarsa"),
+                "optimizer": OPTIMIZERS,
+                "null_value": ("learned", "zero"),
+                "multi_click": ("first", "error"),
+            },
+            non_negative=("choice_weight", "epsilon_fraction"),
+            unit_interval=("epsilon_start", "epsilon_end"),
+            positive_ints=("batch_size", "updates_per_call", "buffer_capacity", "target_every",
+                           "total_updates"),  # fmt: skip
+        )
         if not 0 <= self.gamma < 1:
-            raise bad("gamma", "a value in [0, 1)")
+            raise bad(self, "gamma", "a value in [0, 1)")
         if self.choice_model is not None and not callable(self.choice_model):
-            raise bad("choice_model", "None or a function observations -> (logits, null_logit)")
-        for name in ("choice_weight", "epsilon_fraction"):
-            if not (getattr(self, name) >= 0 and math.isfinite(getattr(self, name))):
-                raise bad(name, "a finite value >= 0")
-        for name in ("epsilon_start", "epsilon_end"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise bad(name, "a value in [0, 1]")
-        if not self.lr > 0:
-            raise bad("lr", "a value > 0")
-        if self.max_grad_norm is not None and not self.max_grad_norm > 0:
-            raise bad("max_grad_norm", "None or a value > 0")
-        for name in ("batch_size", "updates_per_call", "buffer_capacity", "target_every",
-                     "total_updates"):  # fmt: skip
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise bad(name, "an integer >= 1")
+            raise bad(self, "choice_model", "None or a function observations -> (logits, null_logit)")
         self.reward_spec  # validates reward and reward_scale  # noqa: B018
 
     @property
