@@ -12,7 +12,8 @@ scale; ``iterations`` updates on a native vector env of ``batch_size`` rows of t
 (``population_seed = s``); then, on the held-out cohort (``population_seed = 10 000 + s``, reset
 seed ``10 000 + s``), ``eval_steps`` steps of ``eval_users`` users with greedy inference and again
 with sampled inference (``act(explore=False)`` with ``inference="greedy"`` / ``"sample"``).
-Reported: slate CTR (share of slates with a click) and coverage (share of the catalog served).
+Reported: slate CTR (share of slates with a click), coverage (share of the catalog served at least
+once), intra-list diversity (ILD, mean pairwise cosine distance of a slate's items) and novelty.
 
 Each run is appended to ``<out>/runs.jsonl`` as it finishes (a rerun skips the runs already there,
 ``--fresh`` recomputes); ``<out>/table.md`` holds the mean and 95 % t-interval over seeds.
@@ -84,14 +85,14 @@ class Args:
 
 
 def evaluate(agent: SlateGFN, seed: int, args: Args, inference: str) -> dict[str, float]:
-    """Slate CTR and coverage on the held-out cohort of ``seed`` with ``inference``."""
+    """Slate CTR, coverage, ILD and novelty on the held-out cohort of ``seed`` with ``inference``."""
     envs = make_vector_env(args.eval_users, population_seed=EVAL_OFFSET + seed)
     acc = MetricsAccumulator(envs.unwrapped.sim.catalog)  # type: ignore[attr-defined]
     agent.config = agent.config.replace(inference=inference)
     run(agent, envs, EVAL_OFFSET + seed, steps=args.eval_steps,
         on_step=lambda info, served, rewards: acc.add_step(info, served, rewards=rewards))  # fmt: skip
     result = acc.result()
-    return {"slate_ctr": float(result["slate_ctr"]), "coverage": float(result["coverage"])}
+    return {k: float(result[k]) for k in ("slate_ctr", "coverage", "ild", "novelty")}
 
 
 def run_one(variant: str, b_r: float, scale: float, seed: int, args: Args) -> dict[str, Any]:
@@ -128,9 +129,11 @@ def _key(r: dict[str, Any]) -> tuple[Any, ...]:
 
 def table(records: list[dict[str, Any]]) -> str:
     """Markdown: mean and 95 % t-interval half-width over seeds per (variant, b_r, scale)."""
-    cols = ("greedy_slate_ctr", "sample_slate_ctr", "greedy_coverage", "sample_coverage")
+    cols = ("greedy_slate_ctr", "sample_slate_ctr", "greedy_coverage", "sample_coverage",
+            "greedy_ild", "sample_ild")  # fmt: skip
     lines = ["| variant | b_r | reward scale | seeds | greedy CTR | sampled CTR | greedy coverage "
-             "| sampled coverage |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+             "| sampled coverage | greedy ILD | sampled ILD |",
+             "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     groups: dict[tuple[str, float, float], list[dict[str, Any]]] = {}
     for r in records:
         groups.setdefault(_key(r)[:3], []).append(r)
