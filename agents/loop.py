@@ -79,6 +79,12 @@ def run(
     """
     if steps is not None:
         check_int("steps", steps, 1)
+    mode = envs.metadata.get("autoreset_mode", gym.vector.AutoresetMode.NEXT_STEP)
+    if mode != gym.vector.AutoresetMode.NEXT_STEP:
+        raise ValueError(
+            f"envs with autoreset_mode={mode} are not allowed: run() needs NEXT_STEP (a row's "
+            "next observation after a step is that of its own episode)"
+        )
     learner = _learner(agent, learn)
     if isinstance(agent, ReadsHiddenState):
         agent.bind(envs.unwrapped)

@@ -112,6 +112,9 @@ def test_run_refuses_to_learn_with_an_agent_that_does_not(envs) -> None:
     for name in ("random", "oracle"):
         with pytest.raises(ValueError, match="learn=True is not allowed"):
             run(build(name, envs), envs, seed=0, steps=1, learn=True)
+    same_step = make_vector_env(N, autoreset_mode="SameStep", **TINY)
+    with pytest.raises(ValueError, match="run\\(\\) needs NEXT_STEP"):
+        run(build("random", envs), same_step, seed=0, steps=1)
 
 
 def test_experiments_do_not_branch_on_agent_names() -> None:
