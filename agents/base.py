@@ -1,20 +1,36 @@
-"""The agent protocol every policy implements, and the feedback it learns from.
+"""The agent contract: one protocol per kind of agent, and the feedback agents learn from.
 
 An agent turns a batch of observations (from the native vector env, a ``SyncVectorEnv`` or the
-platform view: dicts of ``(n, ...)`` arrays) into slates ``(n, K)`` of candidate indices, learns from
-the feedback to those slates, and saves / loads checkpoints. Agents are seeded at construction and
-deterministic given their seed. Evaluation and the experiments use nothing else.
+platform view: dicts of ``(n, ...)`` arrays) into slates ``(n, K)`` of candidate indices and saves /
+loads checkpoints (:class:`Agent`). What else it can do is one of three small protocols, which
+callers check with ``isinstance`` (never an agent name, never a ``getattr`` probe):
+
+==========================  ===================================  ==================================
+protocol                    method                               agents
+==========================  ===================================  ==================================
+:class:`LearnsFromFeedback`  ``update(feedback) -> metrics``      greedy, SlateQ, the GFlowNets
+:class:`TrainsItself`        ``fit(make_env, steps) -> logs``     PPO (stable-baselines3's own loop)
+:class:`ReadsHiddenState`    ``bind(source)``                     the oracle: an **upper bound**
+==========================  ===================================  ==================================
+
+An agent that is none of them (random) only acts. The protocols hold methods only, so
+``issubclass(cls, LearnsFromFeedback)`` answers for a class too. Agents are built from an
+:class:`agents.spec.AgentSpec` (the env's spaces), seeded at construction and deterministic given
+their seed; every agent class also has a ``name`` (its registry name).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+import gymnasium as gym
 import numpy as np
 
 REQUIRED_KEYS = ("user", "candidates", "candidate_ids", "history", "time")
+"""Observation keys read by most agents (``history_ids`` and ``candidate_topics`` also exist)."""
 
 
 @dataclass(frozen=True)
@@ -25,29 +41,52 @@ class Feedback:
     slates: np.ndarray  # (n, K) int64 candidate indices served
     clicks: np.ndarray  # (n, K) bool
     purchases: np.ndarray  # (n, K) bool
-    rewards: np.ndarray  # (n,) float64 env reward
+    rewards: np.ndarray  # (n,) float64 env reward (the env's reward= spec)
     next_observations: dict[str, np.ndarray] | None = None  # (n, ...) after the step
     dones: np.ndarray | None = None  # (n,) bool, episode ended after the step
+    dwell: np.ndarray | None = None  # (n, K) float64 minutes spent on each clicked item
 
     @property
     def size(self) -> int:
         """Number of slates ``n``."""
         return int(self.slates.shape[0])
 
+    def take(self, rows: np.ndarray) -> Feedback:
+        """The feedback of ``rows`` only."""
+
+        def pick(value: Any) -> Any:
+            if value is None:
+                return None
+            if isinstance(value, dict):
+                return {k: v[rows] for k, v in value.items()}
+            return value[rows]
+
+        return Feedback(**{f: pick(getattr(self, f)) for f in self.__dataclass_fields__})
+
+    @staticmethod
+    def concat(parts: list[Feedback]) -> Feedback:
+        """One feedback of every row of ``parts``, in order (optional fields kept if all have them)."""
+        if not parts:
+            raise ValueError("parts=[] is not allowed: expected at least one Feedback")
+
+        def join(name: str) -> Any:
+            values = [getattr(p, name) for p in parts]
+            if any(v is None for v in values):
+                return None
+            if isinstance(values[0], dict):
+                return {k: np.concatenate([v[k] for v in values]) for k in values[0]}
+            return np.concatenate(values)
+
+        return Feedback(**{f: join(f) for f in Feedback.__dataclass_fields__})
+
 
 @runtime_checkable
 class Agent(Protocol):
-    """The protocol of every agent (see module docstring)."""
-
-    name: str
-    learns: bool  # True if update() learns from feedback (PPO learns through its own fit())
+    """What every agent does: act, and save / load a checkpoint."""
 
     def act(self, observations: dict[str, np.ndarray], explore: bool = False) -> np.ndarray:
-        """Slates ``(n, K)`` int64 of distinct candidate indices; ``explore`` for training."""
-        ...
-
-    def update(self, feedback: Feedback) -> dict[str, float]:
-        """Learn from feedback; returns the metrics of this update (empty if nothing to log)."""
+        """Slates ``(n, K)`` int64 of distinct candidate indices, best first; ``explore`` for
+        training."""
         ...
 
     def save(self, path: str | Path) -> None:
@@ -56,6 +95,44 @@ class Agent(Protocol):
 
     def load(self, path: str | Path) -> None:
         """Restore a checkpoint written by :meth:`save`."""
+        ...
+
+
+@runtime_checkable
+class LearnsFromFeedback(Agent, Protocol):
+    """An agent that learns from batches of served slates and what the users did."""
+
+    def update(self, feedback: Feedback) -> dict[str, float]:
+        """Learn from ``feedback``; returns the metrics of this update (empty if nothing to log)."""
+        ...
+
+    def plan(self, updates: int) -> None:
+        """Declare how many :meth:`update` calls the coming training makes (sets schedules such as
+        exploration decay); agents without schedules ignore it."""
+        ...
+
+
+@runtime_checkable
+class TrainsItself(Agent, Protocol):
+    """An agent that trains in a loop of its own on envs it builds with ``make_env``."""
+
+    def fit(
+        self,
+        make_env: Callable[[], gym.Env],
+        steps: int,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[dict[str, float]]:
+        """Train for ``steps`` env steps on envs from ``make_env`` (a single, unwrapped-observation
+        env of the world); returns one dict of logged values per update."""
+        ...
+
+
+@runtime_checkable
+class ReadsHiddenState(Agent, Protocol):
+    """An agent that reads the simulator's hidden state: an **upper bound**, never a recommender."""
+
+    def bind(self, source: Any) -> None:
+        """Attach the env / vector env / platform whose pending requests :meth:`act` answers."""
         ...
 
 

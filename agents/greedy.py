@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from agents.base import Feedback, check_observations, top_k
+from agents.spec import AgentSpec
 from slategym.validation import check_int, check_positive
 
 
@@ -28,13 +29,12 @@ class GreedyPopularityAgent:
 
     Args:
         slate_size: ``K``.
-        num_items: number of item ids (``env.unwrapped.sim.catalog.total``).
+        num_items: number of item ids (``AgentSpec.num_items``).
         prior_strength: pseudo-impressions of the prior (default 10).
         seed: seed of the sampling generator.
     """
 
     name = "greedy"
-    learns = True
 
     def __init__(
         self, slate_size: int, num_items: int, prior_strength: float = 10.0, seed: int = 0
@@ -45,6 +45,16 @@ class GreedyPopularityAgent:
         self.rng = np.random.default_rng(seed)
         self.clicks = np.zeros(self.num_items)
         self.impressions = np.zeros(self.num_items)
+
+    @classmethod
+    def from_spec(
+        cls, spec: AgentSpec, seed: int = 0, prior_strength: float = 10.0
+    ) -> GreedyPopularityAgent:
+        """An agent for the slate size and item-id range of ``spec``."""
+        return cls(spec.slate_size, spec.num_items, prior_strength=prior_strength, seed=seed)
+
+    def plan(self, updates: int) -> None:
+        """No schedule: the estimates are counts."""
 
     def _prior_mean(self) -> float:
         total = self.impressions.sum()

@@ -8,14 +8,15 @@ from typing import Any
 
 import numpy as np
 
-from agents.base import Feedback, check_observations, top_k
+from agents.base import check_observations, top_k
+from agents.spec import AgentSpec
 from slategym.validation import check_int
 
 
 class OracleAgent:
     """**Upper bound, not a recommender**: reads the hidden state of the simulator.
 
-    The oracle is bound to the env (or platform) serving the observations it acts on and asks it for
+    It implements :class:`agents.base.ReadsHiddenState`. The oracle is bound to the env (or platform) serving the observations it acts on and asks it for
     the true affinities of every candidate (``oracle_affinities()``), then shows the ``K`` highest,
     best first. For the single-click models shipped with slategym (MNL, proportional, cascades) this
     maximises the probability of a click on the current slate; it is myopic (it ignores fatigue it
@@ -23,12 +24,16 @@ class OracleAgent:
     """
 
     name = "oracle"
-    learns = False
 
     def __init__(self, slate_size: int, seed: int = 0) -> None:
         self.slate_size = check_int("slate_size", slate_size, 1)
         self.seed = seed
         self._source: Any = None
+
+    @classmethod
+    def from_spec(cls, spec: AgentSpec, seed: int = 0) -> OracleAgent:
+        """An (unbound) oracle for the slate size of ``spec``; :meth:`bind` it before acting."""
+        return cls(spec.slate_size, seed=seed)
 
     def bind(self, source: Any) -> None:
         """Attach the env / vector env / platform whose pending requests :meth:`act` answers."""
@@ -59,9 +64,6 @@ class OracleAgent:
             if not np.array_equal(ids, observations["candidate_ids"]):
                 raise ValueError("observations do not match the bound source's pending requests")
         return top_k(affinities, self.slate_size)
-
-    def update(self, feedback: Feedback) -> dict[str, float]:
-        return {}
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps({"slate_size": self.slate_size, "seed": self.seed}))

@@ -1,20 +1,20 @@
-"""PPO (stable-baselines3) on SlateRec-v0, through a user-state observation and a scoring action.
+"""PPO (stable-baselines3) on any SlateRec world, acting through a scoring action.
 
-Why these wrappers? The candidates change at every step, so ``MultiDiscrete([C] * K)`` would ask PPO
-to learn, per position, which *index* to pick with no notion of what the item at that index is; it
-also produces duplicates. Instead the policy outputs a **preference vector** ``w`` over the item
+Why a scoring action? The candidates change at every step, so ``MultiDiscrete([C] * K)`` would ask
+PPO to learn, per position, which *index* to pick with no notion of what the item at that index is;
+it also produces duplicates. Instead the policy outputs a **preference vector** ``w`` over the item
 feature space (``F`` numbers in [-1, 1]); every candidate is scored by ``features_c · w`` and the
-slate is the top ``K`` (distinct by construction). Scoring is scale-free, so the policy only has to
-point ``w`` towards what the user likes, which generalises across candidate sets. The observation the
-policy sees is a flat vector describing the user and the moment (the candidates enter through the
-scoring), see :func:`user_state_features`.
+slate is the top ``K`` (distinct by construction). What the policy *sees* is the shared encoder of
+every learning agent through an SB3 features extractor (``features="shared"``), or the flat features
+of slategym 0.1 (``features="flat"``); see :mod:`agents.ppo_features`.
 
-Both transformations are batched pure functions, used by the Gymnasium wrappers during training and
-by :class:`PPOAgent.act` on vector-env or platform batches at evaluation.
+PPO implements :class:`agents.base.TrainsItself`: :meth:`PPOAgent.fit` trains on ``n_envs`` envs it
+builds with the ``make_env`` it is given (SB3's ``DummyVecEnv``), so it trains on any world.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -22,10 +22,15 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium import spaces
 
-from agents.base import REQUIRED_KEYS, Feedback, check_observations, top_k
+from agents.base import check_observations, top_k
+from agents.encoder import EncoderConfig
+from agents.ppo_features import FEATURES, extractor_kwargs, policy_space, policy_view
+from agents.spec import AgentSpec, spec_of
+from agents.tensors import OBS_KEYS
 from slategym.validation import check_int
+
+__all__ = ["PPO_DEFAULTS", "PPOAgent", "ScoringWrapper", "weights_to_slates"]
 
 PPO_DEFAULTS: dict[str, Any] = {
     # stable-baselines3 defaults (Raffin et al., 2021), except n_steps per env (8 envs x 256 = 2048
@@ -43,131 +48,122 @@ PPO_DEFAULTS: dict[str, Any] = {
 }
 
 
-def user_state_features(
-    obs: dict[str, np.ndarray], days: int, max_session_steps: int
-) -> np.ndarray:
-    """Flat float32 features ``(n, P + 4 + F + 3)`` of batched observations.
-
-    Columns: the profile (``P``); day / days, sin and cos of the hour, session step / max; the mean
-    features and responses of the valid history items (``F + 2``) and the share of the history
-    filled.
-    """
-    profile = obs["user"].astype(np.float32)
-    time = obs["time"].astype(np.float32)
-    angle = 2 * np.pi * time[:, 1] / 24.0
-    clock = np.stack(
-        [time[:, 0] / days, np.sin(angle), np.cos(angle), time[:, 2] / max_session_steps], axis=1
-    )
-    valid = (obs["history_ids"] >= 0).astype(np.float32)  # (n, L)
-    count = valid.sum(axis=1, keepdims=True)
-    mean_hist = (obs["history"] * valid[:, :, None]).sum(axis=1) / np.maximum(count, 1.0)
-    fill = count / valid.shape[1]
-    return np.concatenate([profile, clock.astype(np.float32), mean_hist, fill], axis=1).astype(
-        np.float32
-    )
-
-
 def weights_to_slates(weights: np.ndarray, candidates: np.ndarray, slate_size: int) -> np.ndarray:
     """Top-``K`` candidates by ``candidates (n, C, F) · weights (n, F)``, best first, ``(n, K)``."""
     scores = np.einsum("ncf,nf->nc", candidates, weights)
     return top_k(scores, slate_size)
 
 
-class UserStateObservation(gym.ObservationWrapper):
-    """Replaces the Dict observation by :func:`user_state_features` (keeps the Dict for scoring)."""
+class ScoringWrapper(gym.Wrapper):
+    """A SlateRec env as PPO trains on it: the policy's view of the observation, and preference
+    weights ``Box(-1, 1, (F,))`` as the action (the env receives their top-K slate)."""
 
-    def __init__(self, env: gym.Env) -> None:
+    def __init__(self, env: gym.Env, spec: AgentSpec, features: str) -> None:
         super().__init__(env)
-        c = _config_of(env)
-        self.days, self.max_steps = c.days, c.max_session_steps
-        space = env.observation_space
-        assert isinstance(space, spaces.Dict)
-        dim = user_state_features(_dummy_batch(space), c.days, c.max_session_steps)
-        self.observation_space = spaces.Box(-np.inf, np.inf, (dim.shape[1],), np.float32)
-        self.last_dict: dict[str, np.ndarray] | None = None
+        self.agent_spec, self.features = spec, features  # (gym.Wrapper.spec is the EnvSpec)
+        self.observation_space = policy_space(spec, features)
+        self.action_space = spaces_box(spec.num_features)
+        self._last: dict[str, np.ndarray] | None = None
 
-    def observation(self, observation: dict[str, np.ndarray]) -> np.ndarray:
-        self.last_dict = observation
-        batch = {k: v[None] for k, v in observation.items()}
-        return user_state_features(batch, self.days, self.max_steps)[0]
+    def _view(self, obs: dict[str, np.ndarray]) -> Any:
+        self._last = obs
+        batch = policy_view({k: np.asarray(v)[None] for k, v in obs.items()}, self.agent_spec,
+                            self.features)  # fmt: skip
+        return batch[0] if isinstance(batch, np.ndarray) else {k: v[0] for k, v in batch.items()}
 
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        obs, info = self.env.reset(**kwargs)
+        return self._view(obs), info
 
-class ScoreWeightsAction(gym.ActionWrapper):
-    """Action = preference weights ``Box(-1, 1, (F,))``; the env receives the top-K slate."""
-
-    def __init__(self, env: UserStateObservation) -> None:
-        super().__init__(env)
-        space = env.unwrapped.observation_space
-        assert isinstance(space, spaces.Dict)
-        self.features = int(space["candidates"].shape[1])  # type: ignore[index]
-        self.slate_size = _config_of(env).slate_size
-        self.action_space = spaces.Box(-1.0, 1.0, (self.features,), np.float32)
-
-    def action(self, action: np.ndarray) -> np.ndarray:
-        obs = self.env.last_dict  # type: ignore[attr-defined]
-        if obs is None:
+    def step(self, action: np.ndarray) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
+        if self._last is None:
             raise RuntimeError("reset() the env before step()")
         w = np.asarray(action, np.float32)[None]
-        return weights_to_slates(w, obs["candidates"][None], self.slate_size)[0]
+        slate = weights_to_slates(w, self._last["candidates"][None], self.agent_spec.slate_size)[0]
+        obs, reward, terminated, truncated, info = self.env.step(slate)
+        return self._view(obs), reward, terminated, truncated, info
 
 
-def _config_of(env: gym.Env) -> Any:
-    return env.unwrapped.config  # type: ignore[attr-defined]
+def spaces_box(dim: int) -> gym.spaces.Box:
+    return gym.spaces.Box(-1.0, 1.0, (dim,), np.float32)
 
 
-def _dummy_batch(space: spaces.Dict) -> dict[str, np.ndarray]:
-    return {k: np.zeros((1, *(s.shape or ())), s.dtype) for k, s in space.spaces.items()}
-
-
-def make_ppo_env(**config: Any) -> gym.Env:
-    """``SlateRec-v0`` with the two PPO wrappers (what PPO trains on)."""
-    import slategym  # noqa: F401
-
-    return ScoreWeightsAction(UserStateObservation(gym.make("SlateRec-v0", **config)))
+def _env_seed(seed: int, index: int) -> int:
+    """The reset seed of training env ``index``: keyed by ``(seed, index)``, never shared."""
+    return int(np.random.SeedSequence(seed, spawn_key=(index,)).generate_state(1)[0])
 
 
 class PPOAgent:
-    """stable-baselines3 PPO with the wrappers above. Train with :meth:`fit`, act on any batch.
+    """stable-baselines3 PPO over a scoring action. Train with :meth:`fit`, act on any batch.
 
-    PPO is on-policy: it learns from the rollouts of its own :meth:`fit` loop (SB3's
-    ``DummyVecEnv`` over ``n_envs`` wrapped single envs); :meth:`update` does not learn from
-    externally collected feedback and returns an empty dict.
+    Args:
+        spec: the world's sizes.
+        seed: seed of the policy initialisation and of the training envs (env ``i`` is reset with a
+            seed keyed by ``(seed, i)``). SB3's ``PPO(seed=...)`` also seeds the global ``random``,
+            numpy and torch generators.
+        n_envs: training envs of :meth:`fit` (8).
+        features: ``"shared"`` (the shared encoder) or ``"flat"`` (:mod:`agents.ppo_features`).
+        encoder: the shared encoder's sizes (``features="shared"`` only).
+        **ppo_kwargs: SB3 ``PPO`` arguments overriding :data:`PPO_DEFAULTS`.
     """
 
     name = "ppo"
-    learns = False  # update() does not learn: PPO trains on its own rollouts in fit()
 
-    def __init__(
-        self,
-        slate_size: int,
-        env_config: dict[str, Any] | None = None,
-        seed: int = 0,
-        n_envs: int = 8,
-        **ppo_kwargs: Any,
-    ) -> None:
+    def __init__(self, spec: AgentSpec, seed: int = 0, n_envs: int = 8, features: str = "shared",
+                 encoder: EncoderConfig | dict[str, Any] | None = None,
+                 **ppo_kwargs: Any) -> None:  # fmt: skip
         from stable_baselines3 import PPO
-        from stable_baselines3.common.env_util import make_vec_env
 
-        self.slate_size = check_int("slate_size", slate_size, 1)
-        self.env_config = dict(env_config or {})
-        if self.env_config.get("slate_size", slate_size) != slate_size:
-            raise ValueError(
-                f"slate_size={slate_size} differs from env_config['slate_size']="
-                f"{self.env_config['slate_size']}"
-            )
-        self.env_config["slate_size"] = slate_size
-        self.seed = seed
+        self.spec = spec_of(spec)
+        self.seed = int(seed)
         self.n_envs = check_int("n_envs", n_envs, 1)
+        if features not in FEATURES:
+            raise ValueError(f"features={features!r} is not allowed: expected one of {FEATURES}")
+        self.features = features
+        self.encoder = EncoderConfig.coerce(encoder)
         params = {**PPO_DEFAULTS, **ppo_kwargs}
-        self.vec_env = make_vec_env(
-            make_ppo_env, n_envs=self.n_envs, seed=seed, env_kwargs=self.env_config
-        )
-        probe = self.vec_env.envs[0].unwrapped  # type: ignore[attr-defined]
-        self.days, self.max_steps = probe.config.days, probe.config.max_session_steps
-        self.model = PPO("MlpPolicy", self.vec_env, seed=seed, verbose=0, device="cpu", **params)
+        policy_kwargs = dict(params.pop("policy_kwargs", None) or {})
+        if features == "shared":
+            policy_kwargs.update(extractor_kwargs(self.spec, self.encoder))
+        policy = "MultiInputPolicy" if features == "shared" else "MlpPolicy"
+        self.model = PPO(policy, None, seed=self.seed, verbose=0, device="cpu",  # type: ignore[arg-type]
+                         policy_kwargs=policy_kwargs, _init_setup_model=False, **params)  # fmt: skip
+        self.model.observation_space = policy_space(self.spec, features)
+        self.model.action_space = spaces_box(self.spec.num_features)
+        self.model.n_envs = self.n_envs
+        self.model._setup_model()
+        self._quiet_logger()
+        self._make_env: Callable[[], gym.Env] | None = None
 
-    def fit(self, steps: int, progress: Callable[[int], None] | None = None) -> list[dict[str, float]]:
-        """Train for ``steps`` environment steps (summed over the ``n_envs`` envs).
+    @classmethod
+    def from_spec(cls, spec: AgentSpec, seed: int = 0, **options: Any) -> PPOAgent:
+        """An agent for ``spec`` (``options``: the constructor's keywords)."""
+        return cls(spec, seed=seed, **options)
+
+    def _quiet_logger(self) -> None:
+        """Keep SB3's values in memory only: its default logger makes an ``SB3-*`` folder in the
+        temp directory on every ``learn`` call."""
+        from stable_baselines3.common.logger import Logger
+
+        self.model.set_logger(Logger(folder=None, output_formats=[]))
+
+    def _training_envs(self, make_env: Callable[[], gym.Env]) -> Any:
+        from stable_baselines3.common.monitor import Monitor
+        from stable_baselines3.common.vec_env import DummyVecEnv
+
+        def factory(index: int) -> Callable[[], gym.Env]:
+            def build() -> gym.Env:
+                env = ScoringWrapper(Monitor(make_env()), self.spec, self.features)
+                env.reset(seed=_env_seed(self.seed, index))  # later resets continue this stream
+                return env
+
+            return build
+
+        return DummyVecEnv([factory(i) for i in range(self.n_envs)])
+
+    def fit(self, make_env: Callable[[], gym.Env], steps: int,
+            progress: Callable[[int], None] | None = None) -> list[dict[str, float]]:  # fmt: skip
+        """Train for ``steps`` environment steps (summed over the ``n_envs`` envs of ``make_env``).
 
         Returns one dict per PPO update (one per rollout of ``n_steps * n_envs`` steps; SB3 rounds
         ``steps`` up to whole rollouts): SB3's ``train/*`` values of that update.
@@ -175,6 +171,9 @@ class PPOAgent:
         from stable_baselines3.common.callbacks import BaseCallback
 
         check_int("steps", steps, 1)
+        if make_env is not self._make_env:
+            self.model.set_env(self._training_envs(make_env))
+            self._make_env = make_env
         logs: list[dict[str, float]] = []
 
         class _Progress(BaseCallback):
@@ -195,24 +194,24 @@ class PPOAgent:
         return logs
 
     def act(self, observations: dict[str, np.ndarray], explore: bool = False) -> np.ndarray:
-        check_observations(observations, self.slate_size, (*REQUIRED_KEYS, "history_ids"))
-        features = user_state_features(observations, self.days, self.max_steps)
-        weights, _ = self.model.predict(features, deterministic=not explore)
-        return weights_to_slates(weights, observations["candidates"], self.slate_size)
-
-    def update(self, feedback: Feedback) -> dict[str, float]:
-        return {}
+        check_observations(observations, self.spec.slate_size, OBS_KEYS)
+        view = policy_view(observations, self.spec, self.features)
+        weights, _ = self.model.predict(view, deterministic=not explore)
+        return weights_to_slates(weights, observations["candidates"], self.spec.slate_size)
 
     def save(self, path: str | Path) -> None:
         path = Path(path)
         self.model.save(path.with_suffix(".zip"))
-        meta = {"slate_size": self.slate_size, "env_config": self.env_config, "seed": self.seed}
-        path.with_suffix(".json").write_text(json.dumps(meta, default=str))
+        meta = {"spec": dataclasses.asdict(self.spec), "features": self.features, "seed": self.seed,
+                "n_envs": self.n_envs}  # fmt: skip
+        path.with_suffix(".json").write_text(json.dumps(meta))
 
     def load(self, path: str | Path) -> None:
         from stable_baselines3 import PPO
 
         path = Path(path)
-        self.model = PPO.load(path.with_suffix(".zip"), env=self.vec_env, device="cpu")
         meta = json.loads(path.with_suffix(".json").read_text())
-        self.slate_size = int(meta["slate_size"])
+        self.spec, self.features = AgentSpec(**meta["spec"]), meta["features"]
+        self.model = PPO.load(path.with_suffix(".zip"), device="cpu")
+        self._quiet_logger()
+        self._make_env = None

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from agents.base import Feedback, check_observations
+from agents.base import check_observations
+from agents.spec import AgentSpec
 from slategym.validation import check_int
 
 
@@ -16,23 +17,24 @@ class RandomAgent:
 
     Each row's slate is the first ``K`` entries of a uniform random permutation of its candidates,
     drawn from the agent's own ``np.random.Generator`` (seeded at construction, saved in checkpoints).
-    It learns nothing: :meth:`update` returns an empty dict.
+    It learns nothing (no ``update``): it is the plain :class:`agents.base.Agent`.
     """
 
     name = "random"
-    learns = False
 
     def __init__(self, slate_size: int, seed: int = 0) -> None:
         self.slate_size = check_int("slate_size", slate_size, 1)
         self.rng = np.random.default_rng(seed)
 
+    @classmethod
+    def from_spec(cls, spec: AgentSpec, seed: int = 0) -> RandomAgent:
+        """An agent for the slate size of ``spec``."""
+        return cls(spec.slate_size, seed=seed)
+
     def act(self, observations: dict[str, np.ndarray], explore: bool = False) -> np.ndarray:
         n = check_observations(observations, self.slate_size, ("candidates",))
         c = observations["candidates"].shape[1]
         return np.argsort(self.rng.random((n, c)), axis=1)[:, : self.slate_size].astype(np.int64)
-
-    def update(self, feedback: Feedback) -> dict[str, float]:
-        return {}
 
     def save(self, path: str | Path) -> None:
         state = {"slate_size": self.slate_size, "rng": self.rng.bit_generator.state}

@@ -1,35 +1,45 @@
-"""Agents by name: ``make_agent("slategfn_db", envs, seed=0)`` sizes any agent for a SlateRec source.
+"""Agents by name: ``make_agent("slateq", spec_or_env, seed=0, **options)`` builds any agent.
 
-A *source* is anything that exposes the simulator as ``.sim`` directly or through ``.unwrapped``: a
-``gym.make("SlateRec-v0")`` env, a native vector env, or a :class:`slategym.platform.Platform`. The
-agent is built for that source's configuration (slate size, item ids, feature sizes); the oracle is
-also bound to it, since it reads the source's hidden state.
+The agent is sized from an :class:`agents.spec.AgentSpec`, or from the spaces of an env / vector env
+(no simulator is read, so no env needs to be built just to size an agent). Options are keyword
+arguments of the agent's ``from_spec`` (config fields for greedy, SlateQ and the GFlowNets, SB3
+arguments for PPO); an unknown option raises ``TypeError`` and a bad value ``ValueError``. When the
+source is an env and the agent reads hidden state (the oracle), it is also bound to that env.
 
-======================  ==============================================================  ===========
-name                    agent                                                           learns by
-======================  ==============================================================  ===========
-``random``              :class:`agents.random_agent.RandomAgent`                        —
-``greedy``              :class:`agents.greedy.GreedyPopularityAgent`                    ``update``
-``oracle``              :class:`agents.oracle.OracleAgent` (**upper bound**)             —
-``ppo``                 :class:`agents.ppo.PPOAgent`                                    ``fit``
-``slategfn_db``         :class:`agents.gfn.SlateGFN_DB`                                 ``update``
-``slategfn_tb``         :class:`agents.gfn.SlateGFN_TB`                                 ``update``
-======================  ==============================================================  ===========
+================  ========================================  =======================================
+name              class                                     kind (protocol of :mod:`agents.base`)
+================  ========================================  =======================================
+``random``        :class:`agents.random_agent.RandomAgent`  acts only
+``greedy``        :class:`agents.greedy.GreedyPopularityAgent`  ``LearnsFromFeedback``
+``oracle``        :class:`agents.oracle.OracleAgent`        ``ReadsHiddenState`` (**upper bound**)
+``ppo``           :class:`agents.ppo.PPOAgent`              ``TrainsItself``
+``slateq``        :class:`agents.slateq.SlateQ`             ``LearnsFromFeedback``
+``slategfn_db``   :class:`agents.gfn.SlateGFN_DB`           ``LearnsFromFeedback``
+``slategfn_tb``   :class:`agents.gfn.SlateGFN_TB`           ``LearnsFromFeedback``
+================  ========================================  =======================================
 
-Keyword arguments are passed to the agent's constructor (for the GFlowNets they are
-:class:`agents.gfn.GFNConfig` fields; for PPO, stable-baselines3 PPO arguments).
+The kind column is what the classes implement (``tests/test_agents.py`` checks it); callers ask the
+protocols, e.g. ``isinstance(agent, LearnsFromFeedback)``, never the name.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import importlib
 from typing import Any
 
-from agents.base import Agent
+from agents.base import Agent, ReadsHiddenState
+from agents.spec import AgentSpec, spec_of
 
-AGENT_NAMES: tuple[str, ...] = ("random", "greedy", "oracle", "ppo", "slategfn_db", "slategfn_tb")
-#: Agents that read the simulator's hidden state: reported as upper bounds, never as recommenders.
-UPPER_BOUNDS: frozenset[str] = frozenset({"oracle"})
+_CLASSES: dict[str, str] = {
+    "random": "agents.random_agent:RandomAgent",
+    "greedy": "agents.greedy:GreedyPopularityAgent",
+    "oracle": "agents.oracle:OracleAgent",
+    "ppo": "agents.ppo:PPOAgent",
+    "slateq": "agents.slateq:SlateQ",
+    "slategfn_db": "agents.gfn:SlateGFN_DB",
+    "slategfn_tb": "agents.gfn:SlateGFN_TB",
+}
+AGENT_NAMES: tuple[str, ...] = tuple(_CLASSES)
 
 
 def check_agent_names(names: Any) -> tuple[str, ...]:
@@ -48,56 +58,27 @@ def check_agent_names(names: Any) -> tuple[str, ...]:
     return names
 
 
-def simulator_of(source: Any) -> Any:
-    """The :class:`slategym.simulator.Simulator` behind an env, vector env or platform."""
-    for candidate in (source, getattr(source, "unwrapped", None)):
-        sim = getattr(candidate, "sim", None)
-        if sim is not None:
-            return sim
-    raise ValueError(
-        f"cannot find the SlateRec simulator of {type(source).__name__}: pass a SlateRec-v0 env, "
-        "its native vector env or a slategym Platform"
-    )
-
-
-def env_kwargs(config: Any) -> dict[str, Any]:
-    """A ``SlateRecConfig`` as ``gym.make`` keyword arguments."""
-    return {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
-
-
-def make_agent(name: str, source: Any, seed: int = 0, **kwargs: Any) -> Agent:
-    """Build agent ``name`` (one of :data:`AGENT_NAMES`) for ``source``, seeded with ``seed``."""
+def agent_class(name: str) -> Any:
+    """The class registered as ``name`` (imported on first use); it has ``from_spec(spec, seed,
+    **options)``."""
     (name,) = check_agent_names([name])
-    sim = simulator_of(source)
-    config = sim.config
-    k = int(config.slate_size)
-    if name == "random":
-        from agents.random_agent import RandomAgent
+    module, _, attr = _CLASSES[name].partition(":")
+    return getattr(importlib.import_module(module), attr)
 
-        return RandomAgent(k, seed=seed, **kwargs)
-    if name == "greedy":
-        from agents.greedy import GreedyPopularityAgent
 
-        return GreedyPopularityAgent(k, int(sim.catalog.total), seed=seed, **kwargs)
-    if name == "oracle":
-        from agents.oracle import OracleAgent
+def upper_bounds(names: Any = AGENT_NAMES) -> frozenset[str]:
+    """The names among ``names`` whose agents read hidden state: reported as upper bounds."""
+    return frozenset(n for n in check_agent_names(names)
+                     if issubclass(agent_class(n), ReadsHiddenState))  # fmt: skip
 
-        oracle = OracleAgent(k, seed=seed, **kwargs)
-        oracle.bind(getattr(source, "unwrapped", source))
-        return oracle
-    if name == "ppo":
-        from agents.ppo import PPOAgent
 
-        return PPOAgent(k, env_config=env_kwargs(config), seed=seed, **kwargs)
-    from agents.gfn import GFNConfig, SlateGFN_DB, SlateGFN_TB
+def make_agent(name: str, source: Any, seed: int = 0, **options: Any) -> Agent:
+    """Build agent ``name`` (one of :data:`AGENT_NAMES`) for ``source``, seeded with ``seed``.
 
-    cls = SlateGFN_DB if name == "slategfn_db" else SlateGFN_TB
-    space = sim.observation_space
-    return cls(
-        slate_size=k,
-        num_items=int(sim.catalog.total),
-        num_features=int(space["candidates"].shape[-1]),
-        profile_dim=int(space["user"].shape[-1]),
-        config=GFNConfig(**kwargs) if kwargs else None,
-        seed=seed,
-    )
+    ``source`` is an :class:`AgentSpec` or anything with Gymnasium spaces (env, vector env).
+    """
+    cls = agent_class(name)
+    agent: Agent = cls.from_spec(spec_of(source), seed=seed, **options)
+    if isinstance(agent, ReadsHiddenState) and not isinstance(source, AgentSpec):
+        agent.bind(getattr(source, "unwrapped", source))
+    return agent

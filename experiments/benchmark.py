@@ -4,12 +4,14 @@ Protocol, for each seed ``s`` (``s = 0 .. seeds - 1``) and each agent:
 
 1. **Training cohort.** The env config of the run with ``population_seed = s``: the same catalog for
    every seed (``catalog_seed`` is fixed), a fresh population of ``num_users`` users per seed.
-2. **Training** with the same number of user interactions (``train_steps``) for every learner:
-   greedy and the GFlowNets act (exploring) on a native vector env of ``batch_size`` rows and learn
-   from every step's feedback (one GFlowNet iteration per step); PPO trains through
-   stable-baselines3 on single envs for ``train_steps`` timesteps (rounded up to whole rollouts
-   of 8 envs x 256 steps, as SB3 does). Random and the oracle do not
-   train; the oracle reads the simulator's hidden state and is an **upper bound**, not a recommender.
+2. **Training** with the same number of user interactions (``train_steps``) for every learner,
+   by the kind of agent (:mod:`agents.base`): an agent that learns from feedback (greedy, SlateQ,
+   the GFlowNets) acts (exploring) on a native vector env of ``batch_size`` rows and gets every
+   step's feedback (one ``update`` per step, ``train_steps // batch_size`` in all, declared with
+   ``plan``); an agent that trains itself (PPO) gets a factory of single envs of the cohort and
+   ``train_steps`` timesteps (SB3 rounds up to whole rollouts of 8 envs x 256 steps). The others
+   (random, the oracle) do not train; the oracle reads the simulator's hidden state and is an
+   **upper bound**, not a recommender.
 3. **Evaluation** on the held-out cohort (``population_seed = 10_000 + s``: users never seen in
    training), identical for every agent of the seed: ``eval_users`` rows of the native vector env,
    reset with seed ``10_000 + s``, each followed through its whole first episode (every
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import time
 from collections.abc import Sequence
@@ -36,15 +39,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 
 import slategym
+from agents.base import Agent, LearnsFromFeedback, ReadsHiddenState, TrainsItself
+from agents.loop import evaluate, make_vector_env, run
 from agents.registry import AGENT_NAMES, check_agent_names, make_agent
-from agents.training import make_vector_env, run
+from agents.spec import AgentSpec
 from experiments.report import write_plots, write_table
 from slategym.config import SlateRecConfig
-from slategym.metrics import MetricsAccumulator
 from slategym.validation import check_int
+
+ENV_ID = "SlateRec-v0"
+"""The world the benchmark runs on."""
 
 EVAL_POPULATION_OFFSET = 10_000
 """The evaluation cohort of seed ``s`` is the population with ``population_seed = 10_000 + s``, and its envs
@@ -56,11 +64,11 @@ class BenchmarkSettings:
     """Everything a benchmark run depends on (documented defaults = the full mode).
 
     Attributes:
-        agents: agent names, a subset of :data:`agents.registry.AGENT_NAMES` (all six).
+        agents: agent names, a subset of :data:`agents.registry.AGENT_NAMES` (all seven).
         seeds: number of seeds ``0 .. seeds - 1`` (5).
         train_steps: user interactions each learner trains on (100 000).
-        batch_size: rows of the training vector env of greedy and the GFlowNets, i.e. the
-            GFlowNets' batch per iteration (128, GFN4Rec's batch size).
+        batch_size: rows of the training vector env of the agents that learn from feedback, i.e.
+            the slates of one update (128, GFN4Rec's batch size).
         eval_users: users of the held-out cohort, each followed over its whole episode (1000).
         env: ``gym.make("SlateRec-v0")`` keywords of the training and evaluation envs; every other
             field keeps its default (see ``docs/configuration.md``).
@@ -114,69 +122,63 @@ AGENT_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 """Constructor keywords the benchmark gives each agent unless ``agent_options`` overrides them."""
 
-QUICK = {"seeds": 3, "train_steps": 8192, "eval_users": 256, "env": {"num_users": 500, "days": 3}}
-"""``--quick``: the same protocol on a small budget (about two minutes on 2 cores)."""
+QUICK = {"seeds": 3, "train_steps": 8192, "eval_users": 256, "env": {"num_users": 500, "days": 3},
+         "agent_options": {"ppo": {"features": "flat"}}}
+"""``--quick``: the same protocol on a small budget (about two minutes of CPU: 122 s measured). PPO
+keeps its flat view of the observation there: through the shared encoder its 1 280 gradient steps
+cost three times as much CPU as every other agent together (``docs/agents/ppo.md``)."""
 
 
-def train(name: str, seed: int, settings: BenchmarkSettings, progress: Any) -> Any:
-    """Build agent ``name`` and train it on the training cohort of ``seed``."""
+def train(agent: Agent, seed: int, settings: BenchmarkSettings, progress: Any) -> None:
+    """Train ``agent`` on the training cohort of ``seed`` with ``train_steps`` interactions.
+
+    An agent that trains itself gets a factory of single envs of the cohort; an agent that learns
+    from feedback acts (exploring) on a vector env of ``batch_size`` rows and gets one update per
+    step; an agent that does neither is not trained.
+    """
     env = {**settings.env, "population_seed": seed}
-    if name == "ppo":
-        agent = make_agent(name, make_vector_env(1, **env), seed=seed, **settings.options(name))
-        agent.fit(settings.train_steps, progress=progress.update)  # type: ignore[attr-defined]
-        return agent
-    envs = make_vector_env(settings.batch_size, **env)
-    iterations = settings.train_steps // settings.batch_size
-    kwargs = {"total_iterations": iterations} if name.startswith("slategfn") else {}
-    agent = make_agent(name, envs, seed=seed, **{**kwargs, **settings.options(name)})
-    if getattr(agent, "learns", False):
-        run(agent, envs, iterations, seed=seed, explore=True, learn=True,
+    if isinstance(agent, TrainsItself):
+        agent.fit(functools.partial(gym.make, ENV_ID, **env), settings.train_steps,
+                  progress=progress.update)  # fmt: skip
+    elif isinstance(agent, LearnsFromFeedback):
+        iterations = settings.train_steps // settings.batch_size
+        agent.plan(iterations)
+        run(agent, make_vector_env(settings.batch_size, ENV_ID, **env), seed=seed,
+            steps=iterations, explore=True, learn=True,
             progress=lambda k: progress.update(k * settings.batch_size))  # fmt: skip
     else:
         progress.update(settings.train_steps)
-    return agent
 
 
-def evaluate(agent: Any, seed: int, settings: BenchmarkSettings, progress: Any) -> dict[str, Any]:
-    """Metrics of ``agent`` on the held-out cohort of ``seed`` (each user's whole first episode)."""
+def evaluation_envs(seed: int, settings: BenchmarkSettings) -> gym.vector.VectorEnv:
+    """The held-out cohort of ``seed``: ``eval_users`` rows of the native vector env."""
     env = {**settings.env, "population_seed": EVAL_POPULATION_OFFSET + seed}
-    envs = make_vector_env(settings.eval_users, **env)
-    acc = MetricsAccumulator(envs.unwrapped.sim.catalog, num_days=envs.unwrapped.config.days)  # type: ignore[attr-defined]
-    bind = getattr(agent, "bind", None)
-    if callable(bind):
-        bind(envs.unwrapped)
-    obs, _ = envs.reset(seed=EVAL_POPULATION_OFFSET + seed)
-    finished = np.zeros(settings.eval_users, bool)
-    while not finished.all():
-        slates = agent.act(obs, explore=False)
-        obs, rewards, terminated, truncated, info = envs.step(slates)
-        served = info["_clicks"] & ~finished
-        acc.add_step(info, served, rewards=rewards)
-        newly = (terminated | truncated) & ~finished
-        finished |= terminated | truncated
-        progress.update(int(newly.sum()))
-    return acc.result()
+    return make_vector_env(settings.eval_users, ENV_ID, **env)
 
 
 def _jsonable(metrics: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in metrics.items()}
 
 
-def run_one(name: str, seed: int, settings: BenchmarkSettings, out: Path, show: bool) -> dict:
-    """Train and evaluate one agent for one seed; writes ``runs/<name>_seed<seed>.json``."""
+def run_one(name: str, seed: int, settings: BenchmarkSettings, out: Path, show: bool,
+            envs: gym.vector.VectorEnv) -> dict:  # fmt: skip
+    """Train and evaluate one agent for one seed on the evaluation ``envs`` of that seed; writes
+    ``runs/<name>_seed<seed>.json``. The agent is sized from the spaces of ``envs``."""
     from tqdm.auto import tqdm
 
     start = time.perf_counter()
+    agent = make_agent(name, AgentSpec.from_env(envs), seed=seed, **settings.options(name))
     with tqdm(total=settings.train_steps, desc=f"train {name} s{seed}", unit="step",
               disable=not show, leave=False) as bar:  # fmt: skip
-        agent = train(name, seed, settings, bar)
+        train(agent, seed, settings, bar)
     trained = time.perf_counter()
     with tqdm(total=settings.eval_users, desc=f"eval  {name} s{seed}", unit="user",
               disable=not show, leave=False) as bar:  # fmt: skip
-        metrics = evaluate(agent, seed, settings, bar)
+        metrics = evaluate(agent, envs, seed=EVAL_POPULATION_OFFSET + seed, progress=bar.update)
     record = {
         "agent": name,
         "seed": seed,
+        "upper_bound": isinstance(agent, ReadsHiddenState),
         "settings": settings.fingerprint(),
         "train_seconds": trained - start,
         "eval_seconds": time.perf_counter() - trained,
@@ -211,12 +213,11 @@ def check_output(out: Path) -> Path:
     return out
 
 
-def check_agents_build(settings: BenchmarkSettings) -> None:
-    """Build every agent once on a one-row env, so a bad agent option fails before any training."""
-    envs = make_vector_env(1, **settings.env)
+def check_agents_build(settings: BenchmarkSettings, spec: AgentSpec) -> None:
+    """Build every agent once, so a bad agent option fails before any training."""
     for name in settings.agents:
         try:
-            make_agent(name, envs, seed=0, **settings.options(name))
+            make_agent(name, spec, seed=0, **settings.options(name))
         except TypeError as err:
             raise ValueError(
                 f"agent_options[{name!r}]={settings.agent_options.get(name)} is not allowed: {err}"
@@ -228,14 +229,16 @@ def benchmark(
 ) -> dict[str, Any]:
     """Run (or resume) the benchmark; returns the summary also written to ``out/results.json``."""
     check_output(out)
-    check_agents_build(settings)
+    envs = evaluation_envs(0, settings)
+    check_agents_build(settings, AgentSpec.from_env(envs))
     records: list[dict] = []
     for seed in range(settings.seeds):
+        envs = envs if seed == 0 else evaluation_envs(seed, settings)
         for name in settings.agents:
             path = out / "runs" / f"{name}_seed{seed}.json"
             record = None if fresh else _cached(path, settings)
             if record is None:
-                record = run_one(name, seed, settings, out, show)
+                record = run_one(name, seed, settings, out, show, envs)
             elif show:
                 print(f"reusing {path}")
             records.append(record)
@@ -277,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train-steps", type=int, default=None,
                    help=f"user interactions per learner (default {d.train_steps})")
     p.add_argument("--batch-size", type=int, default=None,
-                   help=f"rows of the greedy / GFlowNet training env (default {d.batch_size})")
+                   help=f"rows of the training env of the agents that learn from feedback (default {d.batch_size})")
     p.add_argument("--eval-users", type=int, default=None,
                    help=f"held-out users evaluated per seed (default {d.eval_users})")
     p.add_argument("--agent-option", type=_option_arg, action="append", default=[],
@@ -313,6 +316,8 @@ def settings_from_args(opts: argparse.Namespace) -> BenchmarkSettings:
     options: dict[str, dict[str, Any]] = {}
     for agent, key, value in opts.agent_option:
         options.setdefault(agent, {})[key] = value
+    for agent, quick_options in base.pop("agent_options", {}).items():
+        options[agent] = {**quick_options, **options.get(agent, {})}
     return BenchmarkSettings(agents=opts.agents, env=env, agent_options=options, **base)
 
 

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 COMMANDS = {
-    "bench": ("experiments.benchmark", "train and compare the six agents (the main job)"),
+    "bench": ("experiments.benchmark", "train and compare the agents (the main job)"),
     "online": ("experiments.online_loop", "the online recommendation loop on the platform view"),
     "throughput": ("experiments.throughput", "simulator speed: single, sync and native vector env"),
     "log": ("experiments.log", "write a Parquet impression log from a named logging policy"),
@@ -20,6 +20,7 @@ COMMANDS = {
     "calibrate": ("experiments.calibrate", "fit the timeline side of a user model to an event log"),
     "worlds": ("experiments.world_checks", "measure what each world is for (lift, non-stationarity)"),
     "recsim-compare": ("experiments.recsim_compare", "RecSim presets against RecSim 0.2.4's figures"),
+    "gfn-tradeoff": ("experiments.gfn_tradeoff", "GFlowNets: b_r x reward scale, greedy vs sampled"),
 }
 
 OPTIONAL = {

@@ -18,6 +18,7 @@ import torch
 
 from agents.base import Feedback
 from agents.gfn import GFNConfig, SlateGFN_DB
+from agents.spec import AgentSpec
 
 NUM_FEATURES = 10  # SlateRec: latent_dim 8 + log-price z + log-popularity z
 PROFILE_DIM = 10
@@ -44,7 +45,7 @@ def synthetic_observations(
         "candidate_topics": np.zeros((batch, items), np.int64),
         "history_ids": history_ids,
         "history": history,
-        "time": np.zeros((batch, 3), np.float32),
+        "time": np.zeros((batch, 3), np.float32),  # day 0, hour 0, session step 0
     }
 
 
@@ -63,7 +64,9 @@ def main(args: list[str] | None = None) -> dict:
     rng = np.random.default_rng(opts.seed)
     obs = synthetic_observations(opts.batch, opts.items, rng)
     config = GFNConfig(batch_size=opts.batch, total_iterations=opts.warmup + opts.iters)
-    agent = SlateGFN_DB(opts.slate, opts.items, NUM_FEATURES, PROFILE_DIM, config, seed=opts.seed)
+    spec = AgentSpec(slate_size=opts.slate, num_candidates=opts.items, num_features=NUM_FEATURES,
+                     num_items=opts.items, profile_dim=PROFILE_DIM, history_length=HISTORY_LENGTH)
+    agent = SlateGFN_DB(spec, config, seed=opts.seed)
 
     def iteration() -> float:
         slates = agent.act(obs, explore=True)

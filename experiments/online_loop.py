@@ -59,13 +59,24 @@ import torch
 from tqdm import tqdm
 
 from agents.base import Agent, Feedback
+from agents.loop import serve_slot, train_on_log
 from agents.registry import make_agent
+from agents.spec import AgentSpec
 from experiments.online_options import Options, parse_options
 from experiments.online_report import ARMS, COUNTS, METRICS, plot, print_report, summarize
 from slategym.config import SlateRecConfig
 from slategym.metrics import MetricsAccumulator
 from slategym.platform import Platform
 from slategym.timeline import HOURS
+
+LOGGING_POLICY = "random"
+"""The registered agent that serves day 0 and the ``random`` arm."""
+ARM_ROLES: dict[str, tuple[bool, bool]] = {
+    "random": (False, False),  # the logging policy, kept for the whole timeline
+    "frozen": (True, False),  # the pre-trained learner, never updated
+    "online": (True, True),  # the pre-trained learner, updated as feedback comes
+}
+"""Per arm: (serves with the pre-trained learner, keeps learning)."""
 
 SLOT_COLUMNS: tuple[str, ...] = (
     "seed",
@@ -92,84 +103,37 @@ DAY_COLUMNS: tuple[str, ...] = (
 )
 
 
-# -- feedback -------------------------------------------------------------------------------------
-def concat_feedback(parts: Sequence[Feedback]) -> Feedback:
-    """One Feedback of all rows of ``parts`` (in order)."""
-    keys = parts[0].observations.keys()
-    return Feedback(
-        observations={k: np.concatenate([p.observations[k] for p in parts]) for k in keys},
-        slates=np.concatenate([p.slates for p in parts]),
-        clicks=np.concatenate([p.clicks for p in parts]),
-        purchases=np.concatenate([p.purchases for p in parts]),
-        rewards=np.concatenate([p.rewards for p in parts]),
-    )
-
-
-def _rows(fb: Feedback, idx: np.ndarray) -> Feedback:
-    return Feedback(
-        observations={k: v[idx] for k, v in fb.observations.items()},
-        slates=fb.slates[idx],
-        clicks=fb.clicks[idx],
-        purchases=fb.purchases[idx],
-        rewards=fb.rewards[idx],
-    )
-
-
-def train_on_log(
-    agent: Agent, parts: Sequence[Feedback], epochs: int, rng: np.random.Generator
-) -> list[float]:
-    """``epochs`` shuffled passes over the logged feedback, one ``update`` per minibatch.
-
-    The minibatch is the agent's ``config.batch_size`` (GFlowNets); the greedy agent, whose update
-    is a count, gets every row once in one call. Returns the loss of every update (if reported).
-    """
-    if not parts or epochs == 0:
-        return []
-    log = concat_feedback(parts)
-    config = getattr(agent, "config", None)
-    if config is None:  # count-based (greedy): once, whatever the epochs
-        agent.update(log)
-        return []
-    batch = int(config.batch_size)
-    losses: list[float] = []
-    for _ in range(epochs):
-        order = rng.permutation(log.size)
-        for lo in range(0, log.size, batch):
-            metrics = agent.update(_rows(log, order[lo : lo + batch]))
-            if "loss" in metrics:
-                losses.append(float(metrics["loss"]))
-    return losses
-
-
-# -- slots and days -------------------------------------------------------------------------------
-def serve_slot(
+# -- slots --------------------------------------------------------------------------------------
+def serve(
     platform: Platform,
     agent: Agent,
     explore: bool,
     accumulators: Sequence[MetricsAccumulator],
     served: np.ndarray,
 ) -> list[Feedback]:
-    """Serve every request of the current slot with ``agent``; returns the feedback, in order.
+    """Serve every request of the current slot with ``agent`` (:func:`agents.loop.serve_slot`).
 
     Every outcome goes into each accumulator; ``served (U,)`` is set True for the users served.
     """
-    feedback: list[Feedback] = []
-    while (batch := platform.requests()) is not None:
-        slates = np.asarray(agent.act(batch.observations, explore=explore), np.int64)
-        outcome = platform.serve(slates)
+
+    def record(batch: Any, outcome: Any) -> None:
         served[batch.rows] = True
         for acc in accumulators:
             acc.add_step(outcome)
-        feedback.append(
-            Feedback(
-                observations=batch.observations,
-                slates=slates,
-                clicks=outcome.clicks,
-                purchases=outcome.purchases,
-                rewards=outcome.reward,
-            )
-        )
-    return feedback
+
+    return serve_slot(agent, platform, explore, on_outcome=record)
+
+
+def train(agent: Agent, parts: Sequence[Feedback], opts: Options, epochs: int,
+          rng: np.random.Generator) -> list[dict[str, float]]:  # fmt: skip
+    """``epochs`` shuffled passes over the feedback ``parts``, one update per minibatch."""
+    if not parts or epochs == 0:
+        return []
+    return train_on_log(agent, Feedback.concat(list(parts)), epochs, opts.minibatch, rng)
+
+
+def _losses(logs: list[dict[str, float]]) -> list[float]:
+    return [float(m["loss"]) for m in logs if "loss" in m]
 
 
 def _fmt(value: Any) -> str:
@@ -261,16 +225,15 @@ class _SeedRun:
             served = np.zeros(opts.users, bool)
             live = int((~plat.state.done).sum())
             accs = [slot_acc, day_acc] + ([lead.total] if day_index > 0 else [])
-            feedback = serve_slot(plat, lead.agent, lead.explore, accs, served)
+            feedback = serve(plat, lead.agent, lead.explore, accs, served)
             day_served |= served
             updates, losses = 0, []
             if lead.learn:
                 lead.pending.extend(feedback)
                 deployed = plat.slot - HOURS + 1  # slots served since the start of day 1
                 if deployed % opts.update_every == 0 and lead.pending:
-                    before = getattr(lead.agent, "iteration", 0)
-                    losses = train_on_log(lead.agent, lead.pending, opts.online_epochs, self.rng)
-                    updates = max(1, int(getattr(lead.agent, "iteration", 0) - before))
+                    logs = train(lead.agent, lead.pending, opts, opts.online_epochs, self.rng)
+                    updates, losses = len(logs), _losses(logs)
                     lead.pending = []
             elif day_index == 0:
                 self.log.extend(feedback)
@@ -305,7 +268,8 @@ class _SeedRun:
 
     def run(self) -> dict[str, Any]:
         opts, seed = self.opts, self.seed
-        random_agent = make_agent("random", self.platform, seed=seed)
+        spec = AgentSpec.from_env(self.platform)  # the platform's spaces size the agents
+        random_agent = make_agent(LOGGING_POLICY, spec, seed=seed)
         writers = {name: _Writer(opts.out, name, seed) for name in ARMS}
         day0 = [
             _Arm(name, self.platform, random_agent, False, False, writers[name], self.accumulator())
@@ -315,13 +279,14 @@ class _SeedRun:
         self.play_day(day0)
 
         # Offline pre-training on the day-0 log; every learning arm starts from its checkpoint.
-        learner = make_agent(opts.agent, self.platform, seed=seed, **opts.agent_config)
+        learner = make_agent(opts.agent, spec, seed=seed, **opts.agent_config)
         start = time.perf_counter()
-        losses = train_on_log(learner, self.log, opts.pretrain_epochs, self.rng)
+        logs = train(learner, self.log, opts, opts.pretrain_epochs, self.rng)
+        losses = _losses(logs)
         pretrain = {
             "logged_slates": int(sum(p.size for p in self.log)),
             "epochs": opts.pretrain_epochs,
-            "updates": int(getattr(learner, "iteration", 1)),
+            "updates": len(logs),
             "loss_first": losses[0] if losses else float("nan"),
             "loss_last": losses[-1] if losses else float("nan"),
             "seconds": time.perf_counter() - start,
@@ -334,14 +299,14 @@ class _SeedRun:
         for name, old in zip(ARMS, day0):
             # Every arm continues from the same platform state at the start of day 1.
             plat = copy.deepcopy(self.platform)
-            if name == "random":
-                agent: Agent = copy.deepcopy(random_agent)
-                explore = False
-            else:
-                agent = make_agent(opts.agent, plat, seed=seed, **opts.agent_config)
+            uses_learner, learns = ARM_ROLES[name]
+            agent: Agent = copy.deepcopy(random_agent)
+            explore = False
+            if uses_learner:
+                agent = make_agent(opts.agent, spec, seed=seed, **opts.agent_config)
                 agent.load(checkpoint)
                 explore = opts.explore
-            arm = _Arm(name, plat, agent, explore, name == "online", old.writer, old.total,
+            arm = _Arm(name, plat, agent, explore, learns, old.writer, old.total,
                        old.slots, old.days)  # fmt: skip
             start = time.perf_counter()
             for _ in range(1, opts.days):

@@ -9,23 +9,17 @@ import argparse
 import json
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agents.registry import AGENT_NAMES
+from agents.base import LearnsFromFeedback, ReadsHiddenState, TrainsItself
+from agents.registry import AGENT_NAMES, agent_class
+from agents.spec import AgentSpec
 
-#: Agents the loop can run: they learn from ``update(Feedback)`` batches.
-LEARNING_AGENTS: tuple[str, ...] = ("greedy", "slategfn_db", "slategfn_tb")
-#: Why the other registered agents are refused.
-REFUSED_AGENTS: dict[str, str] = {
-    "random": "it learns nothing (it is already the 'random' arm of the loop)",
-    "oracle": "it reads the simulator's hidden state: an upper bound, not a recommender",
-    "ppo": "it trains through stable-baselines3's own env loop (fit), not from update(Feedback)",
-}
-
-#: Agent keyword arguments accepted per agent (``--agent-config KEY=VALUE``).
-_GREEDY_KEYS = ("prior_strength",)
+#: A small spec on which ``--agent-config`` is checked by building the agent before any work.
+_CHECK_SPEC = AgentSpec(slate_size=2, num_candidates=3, num_features=2, num_items=5, profile_dim=2,
+                        history_length=2)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -33,6 +27,7 @@ class Options:
     """The validated options of a run (see ``--help`` for each)."""
 
     agent: str = "slategfn_db"
+    minibatch: int = 128
     users: int = 2000
     days: int = 4
     seeds: tuple[int, ...] = (0, 1, 2)
@@ -71,9 +66,14 @@ QUICK: dict[str, Any] = {
     "candidates": 20,
     "slate_size": 4,
 }
-#: GFN settings of ``--quick``: small networks (explicit ``--agent-config`` overrides them).
-QUICK_GFN: dict[str, Any] = {"item_dim": 8, "state_dim": 8, "hidden": 16, "heads": 2,
-                             "feedforward": 16, "layers": 1, "batch_size": 64}  # fmt: skip
+#: Agent options of ``--quick`` per agent: small networks (explicit ``--agent-config`` overrides).
+_QUICK_ENCODER = {"item_dim": 8, "state_dim": 8, "hidden": 16, "heads": 2, "feedforward": 16,
+                  "layers": 1, "history_length": 10}  # fmt: skip
+QUICK_AGENT_OPTIONS: dict[str, dict[str, Any]] = {
+    "slategfn_db": {"encoder": _QUICK_ENCODER, "batch_size": 64},
+    "slategfn_tb": {"encoder": _QUICK_ENCODER, "batch_size": 64},
+    "slateq": {"encoder": _QUICK_ENCODER, "batch_size": 64},
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -99,8 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
         description=(__doc__ or "").splitlines()[0],
         formatter_class=_Help,
     )
-    learners = ", ".join(LEARNING_AGENTS)
-    p.add_argument("--agent", default="slategfn_db", help=f"learning agent, one of: {learners}")
+    p.add_argument("--agent", default="slategfn_db",
+                   help="a registered agent that learns from feedback (greedy, slateq, "
+                        "slategfn_db, slategfn_tb)")
+    p.add_argument("--minibatch", type=int, default=None,
+                   help="rows per update in pre-training and online updates (default 128, quick 64)")
     p.add_argument("--users", type=int, default=None,
                    help=f"users in the population (default {DEFAULTS['users']}, quick {QUICK['users']})")
     p.add_argument("--days", type=int, default=None,
@@ -115,10 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="slots between two updates of the online arm (1 = every slot)")
     p.add_argument("--pretrain-epochs", type=int, default=None,
                    help=f"passes over the day-0 log in pre-training (default "
-                        f"{DEFAULTS['pretrain_epochs']}, quick {QUICK['pretrain_epochs']}); "
-                        "greedy counts the log once whatever the value")
+                        f"{DEFAULTS['pretrain_epochs']}, quick {QUICK['pretrain_epochs']})")
     p.add_argument("--online-epochs", type=int, default=1,
-                   help="passes over the new feedback at each online update (greedy: always 1)")
+                   help="passes over the new feedback at each online update")
     p.add_argument("--explore", action=argparse.BooleanOptionalAction, default=True,
                    help="act with exploration (GFN: sample + epsilon-greedy; greedy: Thompson) in "
                         "both learning arms; --no-explore acts greedily")
@@ -131,8 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"items per slate K (default {DEFAULTS['slate_size']}, quick "
                         f"{QUICK['slate_size']})")
     p.add_argument("--agent-config", action="append", default=[], metavar="KEY=VALUE",
-                   help="agent keyword argument (GFNConfig field for the GFlowNets, e.g. lr=3e-4; "
-                        "prior_strength for greedy); repeatable")
+                   help="agent option, e.g. lr=3e-4 (a GFNConfig / SlateQConfig field; "
+                        "prior_strength for greedy; JSON values: encoder='{\"item_dim\": 8}'); "
+                        "repeatable")
     p.add_argument("--out", default="results/online", help="output folder")
     p.add_argument("--plot", action="store_true", help="write the PNG figures into --out")
     p.add_argument("--smooth", type=int, default=6,
@@ -163,29 +166,36 @@ def _literal(text: str) -> Any:
         return text
 
 
+def _check_agent(agent: str) -> None:
+    """The loop needs an agent that learns from feedback and is a recommender."""
+    if agent not in AGENT_NAMES:
+        raise _bad("--agent", agent, f"a registered agent that learns from feedback (registered: "
+                   f"{list(AGENT_NAMES)})")  # fmt: skip
+    cls = agent_class(agent)
+    why = None
+    if issubclass(cls, ReadsHiddenState):
+        why = "it reads hidden state: an upper bound, not a recommender"
+    elif issubclass(cls, TrainsItself):
+        why = "it trains itself with fit() on envs of its own, not from update(feedback)"
+    elif not issubclass(cls, LearnsFromFeedback):
+        why = "it does not learn (no update(feedback))"
+    if why is not None:
+        raise _bad("--agent", agent, f"an agent that learns from feedback: {agent} is refused "
+                   f"because {why}")  # fmt: skip
+
+
 def _agent_kwargs(agent: str, pairs: Sequence[str], quick: bool) -> dict[str, Any]:
-    """Parse and validate ``--agent-config`` pairs for ``agent``."""
-    kwargs: dict[str, Any] = dict(QUICK_GFN) if quick and agent.startswith("slategfn") else {}
+    """Parse ``--agent-config`` pairs for ``agent`` and check them by building the agent."""
+    kwargs: dict[str, Any] = dict(QUICK_AGENT_OPTIONS.get(agent, {})) if quick else {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise _bad("--agent-config", pair, "KEY=VALUE, e.g. lr=3e-4")
         kwargs[key.strip().replace("-", "_")] = _literal(value.strip())
-    if agent == "greedy":
-        unknown = sorted(set(kwargs) - set(_GREEDY_KEYS))
-        if unknown:
-            raise _bad("--agent-config", unknown, f"keys among {list(_GREEDY_KEYS)} for greedy")
-        value = kwargs.get("prior_strength", 1.0)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise _bad("--agent-config prior_strength", value, "a number > 0")
-        return kwargs
-    from agents.gfn import GFNConfig
-
-    known = {f.name for f in fields(GFNConfig)}
-    unknown = sorted(set(kwargs) - known)
-    if unknown:
-        raise _bad("--agent-config", unknown, f"GFNConfig fields among {sorted(known)}")
-    GFNConfig(**kwargs)  # raises ValueError naming the field
+    try:
+        agent_class(agent).from_spec(_CHECK_SPEC, **kwargs)
+    except TypeError as err:
+        raise _bad("--agent-config", sorted(kwargs), f"options of {agent}: {err}") from err
     return kwargs
 
 
@@ -211,13 +221,7 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         value = getattr(ns, name)
         return preset[name] if value is None else value
 
-    if ns.agent not in LEARNING_AGENTS:
-        why = REFUSED_AGENTS.get(ns.agent)
-        if why is not None:
-            raise _bad("--agent", ns.agent, f"one of {list(LEARNING_AGENTS)}: {ns.agent} is "
-                       f"refused because {why}")  # fmt: skip
-        raise _bad("--agent", ns.agent, f"one of {list(LEARNING_AGENTS)} (registered agents: "
-                   f"{list(AGENT_NAMES)})")  # fmt: skip
+    _check_agent(ns.agent)
     users = _positive("--users", pick("users"))
     days = _positive("--days", pick("days"), 2)
     if ns.seed_list is not None:
@@ -239,6 +243,8 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         "update_every": _positive("--update-every", ns.update_every),
         "pretrain_epochs": _positive("--pretrain-epochs", pick("pretrain_epochs"), 0),
         "online_epochs": _positive("--online-epochs", ns.online_epochs),
+        "minibatch": _positive("--minibatch", ns.minibatch if ns.minibatch is not None
+                               else (64 if ns.quick else 128)),  # fmt: skip
         "smooth": _positive("--smooth", ns.smooth),
         "threads": _positive("--threads", ns.threads),
         "agent_config": _agent_kwargs(ns.agent, ns.agent_config, ns.quick),

@@ -5,7 +5,7 @@
 
 For each seed, :class:`agents.ppo.PPOAgent` (defaults of :data:`agents.ppo.PPO_DEFAULTS`) trains for
 ``--steps`` environment steps on ``gym.make("SlateRec-v0")`` defaults. Every agent is then evaluated
-with :func:`agents.training.run` (``learn=False``, ``explore=False``) on the same held-out cohort: a
+with :func:`agents.loop.run` (``learn=False``, ``explore=False``) on the same held-out cohort: a
 native vector env of ``--eval-users`` rows reset with ``--eval-seed``, stepped ``--eval-steps`` times.
 The figure is the slate CTR (share of served slates with a click). Alongside the trained PPO the
 script evaluates the untrained PPO of the same seed (its initial scoring direction), the random
@@ -15,15 +15,18 @@ agent of the same seed and the oracle (an upper bound that reads hidden state).
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 from dataclasses import dataclass
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 
-from agents.base import Agent
+from agents.base import Agent, TrainsItself
+from agents.loop import make_vector_env, run
 from agents.registry import make_agent
-from agents.training import make_vector_env, run
+from agents.spec import AgentSpec
 from slategym.metrics import aggregate, slate_ctr
 
 
@@ -52,15 +55,14 @@ def parse(argv: list[str] | None) -> Options:
     return Options(a.steps, tuple(a.seeds), a.eval_users, a.eval_steps, a.eval_seed, a.threads)
 
 
-def evaluate(agent: Agent, opts: Options) -> float:
-    """Slate CTR of ``agent`` on the held-out cohort (no learning, no exploration)."""
+def evaluate(agent: Agent, envs: gym.vector.VectorEnv, opts: Options) -> float:
+    """Slate CTR of ``agent`` on the held-out cohort ``envs`` (no learning, no exploration)."""
     clicks: list[np.ndarray] = []
 
-    def on_step(info: dict[str, Any], served: np.ndarray) -> None:
+    def on_step(info: dict[str, Any], served: np.ndarray, rewards: np.ndarray) -> None:
         clicks.append(info["clicks"][served])
 
-    envs = make_vector_env(opts.eval_users)
-    run(agent, envs, opts.eval_steps, opts.eval_seed, explore=False, learn=False, on_step=on_step)
+    run(agent, envs, opts.eval_seed, steps=opts.eval_steps, on_step=on_step)
     return slate_ctr(np.concatenate(clicks))
 
 
@@ -70,17 +72,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     opts = parse(argv)
     torch.set_num_threads(opts.threads)
-    source = make_vector_env(1)
+    envs = make_vector_env(opts.eval_users)  # the held-out cohort, also what the agents are sized by
+    spec = AgentSpec.from_env(envs)
+    make_env = functools.partial(gym.make, "SlateRec-v0")
     rows: list[dict[str, float]] = []
     for seed in opts.seeds:
         start = time.perf_counter()
-        ppo = make_agent("ppo", source, seed=seed)
-        row = {"seed": float(seed), "ppo_untrained": evaluate(ppo, opts)}
-        ppo.fit(opts.steps)  # type: ignore[attr-defined]
+        ppo = make_agent("ppo", spec, seed=seed)
+        row = {"seed": float(seed), "ppo_untrained": evaluate(ppo, envs, opts)}
+        assert isinstance(ppo, TrainsItself)
+        ppo.fit(make_env, opts.steps)
         seconds = time.perf_counter() - start
-        row["ppo"] = evaluate(ppo, opts)
-        row["random"] = evaluate(make_agent("random", source, seed=seed), opts)
-        row["oracle (upper bound)"] = evaluate(make_agent("oracle", source, seed=seed), opts)
+        row["ppo"] = evaluate(ppo, envs, opts)
+        row["random"] = evaluate(make_agent("random", spec, seed=seed), envs, opts)
+        row["oracle (upper bound)"] = evaluate(make_agent("oracle", spec, seed=seed), envs, opts)
         row["train_seconds"] = seconds
         rows.append(row)
         print(

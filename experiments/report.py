@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.registry import UPPER_BOUNDS
+from agents.registry import upper_bounds
 from slategym.metrics import Aggregate, ArrayAggregate, aggregate_runs
 
 #: (result key, column title) of the table, in order.
@@ -38,8 +38,8 @@ ARRAYS = ("ctr_per_day", "ctr_per_hour", "sessions_started_per_hour")
 
 
 def label(agent: str) -> str:
-    """The agent's name as reported (upper bounds say so)."""
-    return f"{agent} (upper bound)" if agent in UPPER_BOUNDS else agent
+    """The agent's name as reported (agents that read hidden state are upper bounds and say so)."""
+    return f"{agent} (upper bound)" if agent in upper_bounds([agent]) else agent
 
 
 def _by_agent(records: Sequence[dict]) -> dict[str, list[dict]]:
@@ -102,7 +102,7 @@ def write_table(records: Sequence[dict], settings: Any, out: Path) -> dict[str, 
             }
             for agent, metrics in agg.items()
         },
-        "upper_bounds": sorted(UPPER_BOUNDS & set(agg)),
+        "upper_bounds": sorted(upper_bounds(list(agg))),
     }
     (out / "results.json").write_text(json.dumps(summary, indent=1, allow_nan=True))
     return {**summary, "markdown": markdown}

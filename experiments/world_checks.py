@@ -48,11 +48,11 @@ import numpy as np
 import tyro
 
 import slategym
-from agents.base import Feedback
+from agents.base import Agent, Feedback
+from agents.loop import evaluate, run
 from agents.registry import make_agent
-from agents.training import run
 from experiments.benchmark import check_output
-from slategym.metrics import MetricsAccumulator, aggregate
+from slategym.metrics import aggregate
 from slategym.platform import Platform
 from slategym.timeline import HOURS
 from slategym.validation import check_int
@@ -145,32 +145,21 @@ def vector_env(world: str, num_envs: int, **env: Any) -> gym.vector.VectorEnv:
     return gym.make_vec(world, num_envs=num_envs, vectorization_mode="vector_entry_point", **env)
 
 
-def evaluate(agent: Any, world: str, seed: int, eval_users: int, **env: Any) -> dict[str, Any]:
+def evaluate_on_cohort(agent: Agent, world: str, seed: int, eval_users: int, **env: Any) -> dict:
     """Metrics of ``agent`` on the held-out cohort of ``seed``, each user through one whole episode."""
     envs = vector_env(world, eval_users, **{**env, "population_seed": EVAL_POPULATION_OFFSET + seed})
-    sim = envs.unwrapped.sim  # type: ignore[attr-defined]
-    acc = MetricsAccumulator(sim.catalog, num_days=sim.config.days)
-    bind = getattr(agent, "bind", None)
-    if callable(bind):
-        bind(envs.unwrapped)
-    obs, _ = envs.reset(seed=EVAL_POPULATION_OFFSET + seed)
-    finished = np.zeros(eval_users, bool)
-    while not finished.all():
-        obs, rewards, terminated, truncated, info = envs.step(agent.act(obs, explore=False))
-        acc.add_step(info, info["_clicks"] & ~finished, rewards=rewards)
-        finished |= terminated | truncated
-    return acc.result()
+    return evaluate(agent, envs, seed=EVAL_POPULATION_OFFSET + seed)
 
 
 def lift_seed(world: str, seed: int, args: Args) -> dict[str, Any]:
     """Random, greedy and oracle slate CTR of one seed of ``world`` (the benchmark's protocol)."""
     train = vector_env(world, args.batch_size, **{**args.overrides, "population_seed": seed})
-    greedy = make_agent("greedy", train, seed=seed)
-    run(greedy, train, args.train_steps // args.batch_size, seed=seed, explore=True, learn=True)
+    agents = {name: make_agent(name, train, seed=seed) for name in ("random", "greedy", "oracle")}
+    run(agents["greedy"], train, seed=seed, steps=args.train_steps // args.batch_size, explore=True,
+        learn=True)  # fmt: skip
     result: dict[str, Any] = {"world": world, "seed": seed}
-    for name in ("random", "greedy", "oracle"):
-        agent = greedy if name == "greedy" else make_agent(name, train, seed=seed)
-        metrics = evaluate(agent, world, seed, args.eval_users, **args.overrides)
+    for name, agent in agents.items():
+        metrics = evaluate_on_cohort(agent, world, seed, args.eval_users, **args.overrides)
         result[name] = {k: metrics[k] for k in ("slate_ctr", "ctr", "mean_reward", "slates")}
     result["lift_ratio"] = lift_ratio(*(result[n]["slate_ctr"] for n in ("random", "greedy", "oracle")))
     result["reward_lift_ratio"] = lift_ratio(

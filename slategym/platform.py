@@ -70,6 +70,16 @@ class Platform:
         self._pending: np.ndarray | None = None
         self.slot = 0
 
+    @property
+    def observation_space(self) -> Any:
+        """The observation space of one request (a row of :attr:`Requests.observations`)."""
+        return self.sim.observation_space
+
+    @property
+    def action_space(self) -> Any:
+        """The action space of one request: ``slate_size`` candidate indices."""
+        return self.sim.action_space
+
     def reset(self, seed: int) -> None:
         """Start every user at their first session; the clock at slot 0 (day 0, 00:00)."""
         users = np.arange(self.config.num_users)

@@ -50,7 +50,7 @@ def test_toy_optimum_is_a_distribution_proportional_to_reward() -> None:
 
 def test_db_exact_is_zero_at_the_optimum_and_positive_away() -> None:
     opt = toy_optimum()
-    out = db_loss(opt["log_flow"], opt["log_pf"], opt["reward"].log(), 0.0, B_Z, B_R, False)
+    out = db_loss(opt["log_flow"], opt["log_pf"], opt["reward"].log(), 0.0, B_Z, B_R, "exact")
     assert set(out) == {"loss", "flow_loss", "terminal_loss"}
     assert out["loss"].shape == ()
     assert float(out["loss"]) < 1e-20
@@ -58,37 +58,37 @@ def test_db_exact_is_zero_at_the_optimum_and_positive_away() -> None:
     d = 0.3
     shifted = opt["log_flow"].clone()
     shifted[:, 1] += d
-    out = db_loss(shifted, opt["log_pf"], opt["reward"].log(), 0.0, B_Z, B_R, False)
+    out = db_loss(shifted, opt["log_pf"], opt["reward"].log(), 0.0, B_Z, B_R, "exact")
     assert float(out["flow_loss"]) == pytest.approx(d**2, rel=1e-9)
     assert float(out["terminal_loss"]) < 1e-20
     # A wrong terminal flow shows in the terminal term only.
     shifted = opt["log_flow"].clone()
     shifted[:, 2] -= d
-    out = db_loss(shifted, opt["log_pf"], opt["reward"].log(), 0.0, B_Z, B_R, False)
+    out = db_loss(shifted, opt["log_pf"], opt["reward"].log(), 0.0, B_Z, B_R, "exact")
     assert float(out["terminal_loss"]) == pytest.approx(d**2, rel=1e-9)
     # Without b_z the optimum built with b_z is not one.
-    out = db_loss(opt["log_flow"], opt["log_pf"], opt["reward"].log(), 0.0, 0.0, B_R, False)
+    out = db_loss(opt["log_flow"], opt["log_pf"], opt["reward"].log(), 0.0, 0.0, B_R, "exact")
     assert float(out["loss"]) == pytest.approx(B_Z**2 * 2, rel=1e-9)
 
 
 def test_tb_exact_is_zero_at_the_optimum_and_positive_away() -> None:
     opt = toy_optimum()
-    out = tb_loss(opt["log_z"], opt["log_pf"], opt["reward"], 0.0, B_Z, B_R, False)
+    out = tb_loss(opt["log_z"], opt["log_pf"], opt["reward"], 0.0, B_Z, B_R, "exact")
     assert out["loss"].shape == ()
     assert float(out["loss"]) < 1e-20
     d = 0.25
-    out = tb_loss(opt["log_z"] + d, opt["log_pf"], opt["reward"], 0.0, B_Z, B_R, False)
+    out = tb_loss(opt["log_z"] + d, opt["log_pf"], opt["reward"], 0.0, B_Z, B_R, "exact")
     assert float(out["loss"]) == pytest.approx(d**2, rel=1e-9)
     # A policy that is not proportional to the reward cannot be balanced by log Z alone.
     uniform = torch.full_like(opt["log_pf"], -math.log(2.0))
     uniform[:, 0] = -math.log(3.0)
     best_z = (torch.log(opt["reward"] + B_R) - B_Z - uniform.sum(dim=1)).mean()
-    out = tb_loss(best_z.expand(6), uniform, opt["reward"], 0.0, B_Z, B_R, False)
+    out = tb_loss(best_z.expand(6), uniform, opt["reward"], 0.0, B_Z, B_R, "exact")
     assert float(out["loss"]) > 0.05
 
 
-def faithful_optimum() -> dict[str, torch.Tensor]:
-    """Flows and rewards that satisfy the faithful DB and TB equations for a given policy."""
+def offset_optimum() -> dict[str, torch.Tensor]:
+    """Flows and rewards that satisfy the offset-form DB and TB equations for a given policy."""
     log_pf = torch.log(torch.tensor([[0.5, 0.2], [0.1, 0.9], [0.3, 0.6]], dtype=torch.float64))
     step = torch.log(log_pf.exp() + B_F)  # log(P_F + b_f), the offset inside the log
     log_flow0 = torch.tensor([0.2, -0.4, 1.0], dtype=torch.float64)
@@ -100,37 +100,37 @@ def faithful_optimum() -> dict[str, torch.Tensor]:
     return {"log_pf": log_pf, "log_flow": log_flow, "reward": reward, "log_z": log_z}
 
 
-def test_faithful_puts_the_offset_inside_the_log() -> None:
-    opt = faithful_optimum()
+def test_offset_form_puts_the_offset_inside_the_log() -> None:
+    opt = offset_optimum()
     assert bool((opt["reward"] > 0).all())
-    out = db_loss(opt["log_flow"], opt["log_pf"], opt["reward"].log(), B_F, B_Z, B_R, True)
+    out = db_loss(opt["log_flow"], opt["log_pf"], opt["reward"].log(), B_F, B_Z, B_R, "offset")
     assert float(out["loss"]) < 1e-20
-    out = tb_loss(opt["log_z"], opt["log_pf"], opt["reward"], B_F, B_Z, B_R, True)
+    out = tb_loss(opt["log_z"], opt["log_pf"], opt["reward"], B_F, B_Z, B_R, "offset")
     assert float(out["loss"]) < 1e-20
     # The same tensors are not an optimum of the exact loss.
-    out = db_loss(opt["log_flow"], opt["log_pf"], opt["reward"].log(), 0.0, B_Z, B_R, False)
+    out = db_loss(opt["log_flow"], opt["log_pf"], opt["reward"].log(), 0.0, B_Z, B_R, "exact")
     assert float(out["loss"]) > 0.1
 
 
 def test_forward_term_is_stable_and_exact() -> None:
     log_pf = torch.tensor([[0.0, -1.0, -1000.0]])
-    faithful = forward_term(log_pf, 0.5, True)
-    assert torch.allclose(faithful[0, :2], torch.log(log_pf[0, :2].exp() + 0.5))
-    assert float(faithful[0, 2]) == pytest.approx(math.log(0.5))
-    assert torch.equal(forward_term(log_pf, 0.0, False), log_pf)
+    offset = forward_term(log_pf, 0.5, "offset")
+    assert torch.allclose(offset[0, :2], torch.log(log_pf[0, :2].exp() + 0.5))
+    assert float(offset[0, 2]) == pytest.approx(math.log(0.5))
+    assert torch.equal(forward_term(log_pf, 0.0, "exact"), log_pf)
 
 
 def test_zero_reward_with_offset_is_finite_and_gradients_flow() -> None:
     log_flow = torch.zeros(4, 3, requires_grad=True)
     log_pf = torch.full((4, 2), -2.0, requires_grad=True)
     reward = torch.tensor([0.0, 0.5, 0.0, 1.0])
-    out = db_loss(log_flow, log_pf, reward.log(), B_F, B_Z, B_R, True)
+    out = db_loss(log_flow, log_pf, reward.log(), B_F, B_Z, B_R, "offset")
     assert torch.isfinite(out["loss"])
     out["loss"].backward()
     assert log_flow.grad is not None and log_pf.grad is not None
     assert torch.isfinite(log_flow.grad).all() and torch.isfinite(log_pf.grad).all()
     log_z = torch.zeros(4, requires_grad=True)
-    out = tb_loss(log_z, log_pf, reward, 0.0, B_Z, B_R, False)
+    out = tb_loss(log_z, log_pf, reward, 0.0, B_Z, B_R, "exact")
     out["loss"].backward()
     assert log_z.grad is not None and float(log_z.grad.abs().sum()) > 0
 
@@ -146,7 +146,7 @@ def test_zero_reward_with_offset_is_finite_and_gradients_flow() -> None:
 )
 def test_db_rejects_bad_shapes(log_flow, log_pf, log_reward) -> None:
     with pytest.raises(ValueError, match="shape"):
-        db_loss(log_flow, log_pf, log_reward, B_F, B_Z, B_R, True)
+        db_loss(log_flow, log_pf, log_reward, B_F, B_Z, B_R, "offset")
 
 
 @pytest.mark.parametrize(
@@ -159,14 +159,16 @@ def test_db_rejects_bad_shapes(log_flow, log_pf, log_reward) -> None:
 )
 def test_tb_rejects_bad_shapes(log_z, log_pf, reward) -> None:
     with pytest.raises(ValueError, match="shape"):
-        tb_loss(log_z, log_pf, reward, B_F, B_Z, B_R, True)
+        tb_loss(log_z, log_pf, reward, B_F, B_Z, B_R, "offset")
 
 
 def test_offsets_are_validated() -> None:
     args = (torch.zeros(2, 3), torch.zeros(2, 2), torch.zeros(2))
-    with pytest.raises(ValueError, match="exact mode"):
-        db_loss(*args, b_f=0.5, b_z=B_Z, b_r=B_R, faithful=False)
-    with pytest.raises(ValueError, match="faithful mode"):
-        db_loss(*args, b_f=0.0, b_z=B_Z, b_r=B_R, faithful=True)
+    with pytest.raises(ValueError, match="loss_form='exact'"):
+        db_loss(*args, b_f=0.5, b_z=B_Z, b_r=B_R, form="exact")
+    with pytest.raises(ValueError, match="loss_form='offset'"):
+        db_loss(*args, b_f=0.0, b_z=B_Z, b_r=B_R, form="offset")
+    with pytest.raises(ValueError, match="loss_form='faithful' is not allowed"):
+        db_loss(*args, b_f=0.5, b_z=B_Z, b_r=B_R, form="faithful")
     with pytest.raises(ValueError, match="b_r"):
-        tb_loss(torch.zeros(2), torch.zeros(2, 2), torch.zeros(2), 0.0, B_Z, -1.0, False)
+        tb_loss(torch.zeros(2), torch.zeros(2, 2), torch.zeros(2), 0.0, B_Z, -1.0, "exact")

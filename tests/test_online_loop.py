@@ -153,3 +153,12 @@ def test_unwritable_out_folder(tmp_path: Path) -> None:
         parse_options(["--quick", "--out", str(blocker)])
     with pytest.raises(ValueError, match="--out"):
         parse_options(["--quick", "--out", str(blocker / "sub")])
+
+
+def test_slateq_agent_runs(tmp_path: Path) -> None:
+    """SlateQ learns from transitions: the loop's feedback carries the users' next observations."""
+    summary = main(["--quick", "--users", "30", "--seeds", "1", "--agent", "slateq",
+                    "--no-progress", "--out", str(tmp_path)])  # fmt: skip
+    assert summary["options"]["agent"] == "slateq"
+    assert summary["pretrain"]["0"]["updates"] > 0
+    assert 0.0 <= summary["arms"]["online"]["days_1_plus"]["ctr"]["mean"] <= 1.0

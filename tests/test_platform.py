@@ -78,3 +78,13 @@ def test_platform_protocol_errors() -> None:
         platform.requests()
     with pytest.raises(ValueError, match="expected"):
         platform.serve(np.zeros((batch.size + 1, 4), int))
+
+
+def test_platform_exposes_the_spaces_of_one_request() -> None:
+    platform = Platform(**SMALL)
+    platform.reset(seed=1)
+    while (batch := platform.requests()) is None:
+        platform.next_slot()
+    row = {key: value[0] for key, value in batch.observations.items()}
+    assert platform.observation_space.contains(row)
+    assert platform.action_space.shape == (SMALL["slate_size"],)

@@ -1,27 +1,25 @@
-r"""SlateGFN_DB and SlateGFN_TB: GFN4Rec (Liu et al., KDD 2023) as agents of the slategym protocol.
+r"""SlateGFN_DB and SlateGFN_TB: GFN4Rec (Liu et al., KDD 2023) as agents that learn from feedback.
 
 A SlateGFN generates a slate item by item with a masked autoregressive policy
 (:mod:`agents.gfn.sampler`) and learns it so that slates are drawn with probability proportional to
 their reward plus an offset, with the detailed-balance (``SlateGFN_DB``) or trajectory-balance
-(``SlateGFN_TB``) loss of :mod:`agents.gfn.losses`. The reward of a served slate is the mean over
-positions of weighted responses,
+(``SlateGFN_TB``) loss of :mod:`agents.gfn.losses`. The reward ``R`` of a served slate is the env's
+reward (``Feedback.rewards``) or a weighted sum of behaviours, times ``reward_scale``
+(:mod:`agents.reward`).
 
-.. math::
-
-    R = \frac{1}{K} \sum_{k} \big(w_{\mathrm{click}} C_k + w_{\mathrm{purchase}} P_k\big).
-
-One call of :meth:`SlateGFN.update` is one training iteration: the feedback goes into the replay
-buffer (:mod:`agents.gfn.buffer`), then ``updates_per_call`` gradient steps each learn from a
-replayed batch, scored again by the current networks (teacher forcing). Exploration is
-epsilon-greedy over the available items, with epsilon decaying linearly over the first
-``epsilon_fraction`` of ``total_iterations``.
+One call of :meth:`SlateGFN.update` is one training iteration: ``R`` of the feedback is computed and
+the rows go into the replay buffer (:mod:`agents.gfn.buffer`), then ``updates_per_call`` gradient
+steps each learn from a replayed batch, scored again by the current networks (teacher forcing). The
+first ``warmup_iterations`` calls only fill the buffer, and ``act(explore=True)`` is uniform random
+during them. Exploration is epsilon-greedy, with epsilon decaying linearly over the first
+``epsilon_fraction`` of the planned iterations (:meth:`SlateGFN.plan`).
 
 Example:
-    >>> from agents.gfn import SlateGFN_DB
-    >>> from agents.training import make_vector_env, run
+    >>> from agents.loop import make_vector_env, run
+    >>> from agents.registry import make_agent
     >>> envs = make_vector_env(8, num_users=20, days=1)
-    >>> agent = SlateGFN_DB.from_env(envs, seed=0)
-    >>> logs = run(agent, envs, steps=2, seed=0, explore=True, learn=True)
+    >>> agent = make_agent("slategfn_db", envs, seed=0, encoder={"history_length": 10})
+    >>> logs = run(agent, envs, seed=0, steps=2, explore=True, learn=True)
     >>> sorted(logs[0])[:3]
     ['buffer_size', 'click_rate', 'entropy']
 """
@@ -30,7 +28,6 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,118 +35,18 @@ import numpy as np
 import torch
 
 from agents.base import Feedback
-from agents.gfn.buffer import BEHAVIOURS, Batch, ReplayBuffer
+from agents.gfn.buffer import Batch, ReplayBuffer
+from agents.gfn.config import GFNConfig
 from agents.gfn.losses import db_loss, tb_loss
-from agents.gfn.networks import OBS_KEYS, GFNNetworks, check_batch, to_tensors
+from agents.gfn.networks import GFNNetworks
 from agents.gfn.sampler import SlateScores, sample_slates, score_slates
+from agents.spec import AgentSpec
+from agents.tensors import OBS_KEYS, check_batch, to_tensors
+from slategym.validation import check_int
 
-__all__ = ["GFNConfig", "SlateGFN", "SlateGFN_DB", "SlateGFN_TB"]
+__all__ = ["SlateGFN", "SlateGFN_DB", "SlateGFN_TB"]
 
-_FORMAT = 1
-_POSITIVE_INTS = (
-    "batch_size updates_per_call buffer_capacity total_iterations item_dim state_dim hidden "
-    "history_length heads feedforward layers"
-).split()
-_DIMS = ("slate_size", "num_items", "num_features", "profile_dim")
-
-
-@dataclass(frozen=True)
-class GFNConfig:
-    """Hyperparameters of a SlateGFN; the source of every default is given.
-
-    Loss:
-        mode: "faithful" (the loss as coded by the GFN4Rec authors, offset inside the log) or
-            "exact" (textbook GFlowNet, samples proportional to ``R + b_r``); default "faithful".
-        b_f: forward-probability offset, faithful mode only (1.0 = the authors' code default; the
-            paper uses 0.5 on KuaiRand-1K). Ignored in exact mode, where it is 0.
-        b_r: reward offset (0.5; the paper's range is 0.4-1.0).
-        b_z: bias added to every flow transition (1.0, the authors' code default).
-        click_weight, purchase_weight: response weights of the reward (1.0, 0.0: click reward, as
-            the paper's default response weighting on click-only data).
-
-    Optimisation:
-        lr: Adam learning rate of every network (1e-4, paper).
-        batch_size: rows per gradient step (128, paper).
-        updates_per_call: gradient steps per :meth:`SlateGFN.update` (1, as in the authors' loop).
-        max_grad_norm: gradient-norm clip, ``None`` = off (off, as in the paper).
-        buffer: "latest" (what the released scripts effectively do) or "mixed" (see
-            :mod:`agents.gfn.buffer`); default "latest".
-        buffer_capacity: rows of the "mixed" ring buffer (10 000).
-
-    Exploration:
-        epsilon_start, epsilon_end: epsilon-greedy from 0.05 to 0.01 (paper's schedule) ...
-        epsilon_fraction: ... linearly over this fraction of the iterations (0.1) ...
-        total_iterations: ... of this declared number of ``update`` calls (10 000).
-        inference: "greedy" (argmax per position, default) or "sample" for ``act(explore=False)``.
-
-    Networks (paper: 32-d state, 2-layer transformer, 4 heads, feed-forward 64, last 50 items):
-        item_dim (32), state_dim (32), hidden (64): widths; history_length (50): most recent
-        history slots read; heads (4), feedforward (64), layers (2): the history transformer.
-    """
-
-    mode: str = "faithful"
-    b_f: float = 1.0
-    b_r: float = 0.5
-    b_z: float = 1.0
-    click_weight: float = 1.0
-    purchase_weight: float = 0.0
-    lr: float = 1e-4
-    batch_size: int = 128
-    updates_per_call: int = 1
-    max_grad_norm: float | None = None
-    buffer: str = "latest"
-    buffer_capacity: int = 10_000
-    epsilon_start: float = 0.05
-    epsilon_end: float = 0.01
-    epsilon_fraction: float = 0.1
-    total_iterations: int = 10_000
-    inference: str = "greedy"
-    item_dim: int = 32
-    state_dim: int = 32
-    hidden: int = 64
-    history_length: int = 50
-    heads: int = 4
-    feedforward: int = 64
-    layers: int = 2
-
-    def __post_init__(self) -> None:
-        def bad(name: str, expected: str) -> ValueError:
-            return ValueError(f"{name}={getattr(self, name)!r} is not allowed: expected {expected}")
-
-        choices = {
-            "mode": ("faithful", "exact"),
-            "buffer": BEHAVIOURS,
-            "inference": ("greedy", "sample"),
-        }
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise bad(name, f"one of {allowed}")
-        if self.mode == "faithful" and not self.b_f > 0:
-            raise bad("b_f", "a value > 0 in faithful mode")
-        for name in ("b_r", "click_weight", "purchase_weight", "epsilon_fraction"):
-            if not getattr(self, name) >= 0:
-                raise bad(name, "a value >= 0")
-        for name in ("epsilon_start", "epsilon_end"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise bad(name, "a value in [0, 1]")
-        if not self.lr > 0:
-            raise bad("lr", "a value > 0")
-        if self.max_grad_norm is not None and not self.max_grad_norm > 0:
-            raise bad("max_grad_norm", "None or a value > 0")
-        for name in _POSITIVE_INTS:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise bad(name, "an integer >= 1")
-        if self.state_dim % self.heads:
-            raise bad("heads", f"a divisor of state_dim={self.state_dim}")
-
-    @property
-    def faithful(self) -> bool:
-        return self.mode == "faithful"
-
-    def replace(self, **changes: Any) -> GFNConfig:
-        """A copy with ``changes`` applied (and validated)."""
-        return dataclasses.replace(self, **changes)
+_FORMAT = 2
 
 
 class SlateGFN(ABC):
@@ -157,134 +54,104 @@ class SlateGFN(ABC):
 
     name = "slategfn"
     kind = ""
-    learns = True
 
-    def __init__(
-        self,
-        slate_size: int,
-        num_items: int,
-        num_features: int,
-        profile_dim: int,
-        config: GFNConfig | None = None,
-        seed: int = 0,
-    ) -> None:
-        dims = dict(zip(_DIMS, (slate_size, num_items, num_features, profile_dim)))
-        for label, value in dims.items():
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{label}={value!r} is not allowed: expected an integer >= 1")
+    def __init__(self, spec: AgentSpec, config: GFNConfig | None = None, seed: int = 0) -> None:
+        if not isinstance(spec, AgentSpec):
+            raise ValueError(f"spec must be an AgentSpec, got {type(spec).__name__}")
         if config is None:
             config = GFNConfig()
         if not isinstance(config, GFNConfig):
             raise ValueError(f"config must be a GFNConfig, got {type(config).__name__}")
-        self.dims = {k: int(v) for k, v in dims.items()}
+        self.spec = spec
         self.seed = int(seed)
         self._build(config)
         self._generator = torch.Generator().manual_seed(self.seed)
         self._rng = np.random.default_rng(self.seed)
 
+    @classmethod
+    def from_spec(
+        cls, spec: AgentSpec, seed: int = 0, preset: str | None = "kuairand1k", **fields: Any
+    ) -> SlateGFN:
+        """An agent for ``spec``: GFN4Rec's ``preset`` constants for this variant (``None``: the
+        code defaults of :class:`GFNConfig`), then ``fields`` (any :class:`GFNConfig` field)."""
+        config = GFNConfig.preset(preset, cls.kind, **fields) if preset else GFNConfig(**fields)
+        return cls(spec, config, seed=seed)
+
     def _build(self, config: GFNConfig) -> None:
         self.config = config
+        self.reward = config.reward_spec
         with torch.random.fork_rng(devices=[]):  # seeded init without touching the global RNG
             torch.manual_seed(self.seed)
-            self.nets = GFNNetworks(
-                self.dims["slate_size"],
-                self.dims["num_items"],
-                self.dims["num_features"],
-                self.dims["profile_dim"],
-                item_dim=config.item_dim,
-                state_dim=config.state_dim,
-                hidden=config.hidden,
-                history_length=config.history_length,
-                heads=config.heads,
-                feedforward=config.feedforward,
-                layers=config.layers,
-            )
+            self.nets = GFNNetworks(self.spec, config.encoder)
         self.optimizer = torch.optim.Adam(self.nets.parameters(), lr=config.lr)
         self.buffer = ReplayBuffer(config.buffer, config.buffer_capacity)
         self.iteration = 0
 
-    @classmethod
-    def from_env(cls, envs: Any, config: GFNConfig | None = None, seed: int = 0) -> SlateGFN:
-        """An agent sized for ``envs`` (a SlateRec vector env, or a single env)."""
-        space = getattr(envs, "single_observation_space", None) or envs.observation_space
-        sim = envs.unwrapped.sim
-        return cls(
-            slate_size=int(sim.config.slate_size),
-            num_items=int(sim.catalog.total),
-            num_features=int(space["candidates"].shape[-1]),
-            profile_dim=int(space["user"].shape[-1]),
-            config=config,
-            seed=seed,
-        )
-
-    # -- schedule and reward -------------------------------------------------------------------------
+    # -- schedule ------------------------------------------------------------------------------------
     @property
     def slate_size(self) -> int:
-        return self.dims["slate_size"]
+        return self.spec.slate_size
+
+    def plan(self, updates: int) -> None:
+        """The exploration schedule spans ``updates`` calls of :meth:`update` (after the warm-up)."""
+        check_int("updates", updates, 1)
+        total = max(1, updates - self.config.warmup_iterations)
+        self.config = self.config.replace(total_iterations=total)
+
+    @property
+    def warming_up(self) -> bool:
+        """True during the first ``warmup_iterations`` calls of :meth:`update`."""
+        return self.iteration < self.config.warmup_iterations
 
     @property
     def epsilon(self) -> float:
-        """Exploration rate at the current iteration (linear decay, then constant)."""
+        """Exploration rate now: 1 during the warm-up, then linear decay, then constant."""
         c = self.config
+        if self.warming_up:
+            return 1.0
         horizon = c.epsilon_fraction * c.total_iterations
-        frac = 1.0 if horizon <= 0 else min(1.0, self.iteration / horizon)
+        done = self.iteration - c.warmup_iterations
+        frac = 1.0 if horizon <= 0 else min(1.0, done / horizon)
         return float(c.epsilon_start + frac * (c.epsilon_end - c.epsilon_start))
 
-    def reward_of(self, clicks: np.ndarray, purchases: np.ndarray) -> np.ndarray:
-        """``R`` ``(n,)``: mean over positions of ``w_click * click + w_purchase * purchase``."""
-        c = self.config
-        per_position = c.click_weight * np.asarray(clicks, np.float64) + c.purchase_weight * (
-            np.asarray(purchases, np.float64)
-        )  # (n, K)
-        return per_position.mean(axis=1)
-
     # -- acting --------------------------------------------------------------------------------------
-    def _check(self, obs: Any) -> int:
-        return check_batch(obs, **self.dims)
-
     def act(self, observations: dict[str, np.ndarray], explore: bool = False) -> np.ndarray:
         """Slates ``(n, K)`` int64 of distinct candidate indices.
 
         ``explore=True`` samples from the policy with epsilon-greedy exploration; ``explore=False``
         takes the greedy argmax per position (or samples, with ``inference="sample"``).
         """
-        self._check(observations)
-        if explore:
-            mode, eps = "sample", self.epsilon
-        else:
-            mode, eps = self.config.inference, 0.0
+        check_batch(observations, self.spec)
+        c = self.config
+        mode, eps = ("sample", self.epsilon) if explore else (c.inference, 0.0)
+        coin = "batch" if explore and self.warming_up else c.epsilon_coin
         self.nets.eval()
         with torch.no_grad():
-            obs = to_tensors(observations, self.config.history_length)
-            out = sample_slates(self.nets, obs, mode, eps, self._generator, with_flow=False)
+            obs = to_tensors(observations, c.encoder.history_length)
+            out = sample_slates(self.nets, obs, mode, eps, self._generator, with_flow=False,
+                                coin=coin)  # fmt: skip
         return out.slates.numpy().astype(np.int64)
 
     # -- learning ------------------------------------------------------------------------------------
     def update(self, feedback: Feedback) -> dict[str, float]:
-        """Push ``feedback`` into the replay buffer and take ``updates_per_call`` gradient steps."""
+        """Push ``feedback`` with its reward ``R`` into the buffer; then (after the warm-up) take
+        ``updates_per_call`` gradient steps."""
         if feedback.size == 0:
             return {}
-        self._check(feedback.observations)
-        self.buffer.push(
-            Batch(
-                observations={k: feedback.observations[k] for k in OBS_KEYS},
-                slates=feedback.slates,
-                clicks=feedback.clicks,
-                purchases=feedback.purchases,
-                rewards=feedback.rewards,
-            )
-        )
+        check_batch(feedback.observations, self.spec)
+        reward = self.reward(feedback)
+        self.buffer.push(Batch({k: feedback.observations[k] for k in OBS_KEYS}, feedback.slates,
+                               reward))  # fmt: skip
         totals: dict[str, float] = {}
-        for _ in range(self.config.updates_per_call):
-            batch = self.buffer.sample(self.config.batch_size, self._rng)
-            step = self.train_on(
-                batch.observations, batch.slates, self.reward_of(batch.clicks, batch.purchases)
-            )
-            for key, value in step.items():
-                totals[key] = totals.get(key, 0.0) + value / self.config.updates_per_call
+        if not self.warming_up:
+            for _ in range(self.config.updates_per_call):
+                batch = self.buffer.sample(self.config.batch_size, self._rng)
+                step = self.train_on(batch.observations, batch.slates, batch.rewards)
+                for key, value in step.items():
+                    totals[key] = totals.get(key, 0.0) + value / self.config.updates_per_call
         self.iteration += 1
         totals.update(
-            reward=float(self.reward_of(feedback.clicks, feedback.purchases).mean()),
+            reward=float(reward.mean()),
             env_reward=float(np.mean(feedback.rewards)),
             click_rate=float(np.asarray(feedback.clicks).sum(axis=1).mean()),
             epsilon=self.epsilon,
@@ -301,14 +168,14 @@ class SlateGFN(ABC):
         Used by :meth:`update` on replayed batches, and directly by tests with a known reward.
         """
         c = self.config
-        n = self._check(observations)
+        n = check_batch(observations, self.spec)
         r = torch.as_tensor(np.asarray(reward, np.float64), dtype=torch.float32)
         if tuple(r.shape) != (n,):
             raise ValueError(f"reward has shape {tuple(r.shape)}, expected {(n,)}")
         if not bool(torch.all(r + c.b_r > 0)):
             raise ValueError(f"R + b_r must be > 0 for every slate (b_r={c.b_r})")
         self.nets.train()
-        obs = to_tensors(observations, c.history_length)
+        obs = to_tensors(observations, c.encoder.history_length)
         chosen = torch.as_tensor(np.asarray(slates, np.int64))
         scores = score_slates(self.nets, obs, chosen, self.kind == "db", self.kind == "tb")
         losses = self._loss(scores, r)
@@ -324,8 +191,8 @@ class SlateGFN(ABC):
 
     @property
     def b_f(self) -> float:
-        """The forward offset passed to the loss: ``config.b_f`` (faithful) or 0 (exact)."""
-        return self.config.b_f if self.config.faithful else 0.0
+        """The forward offset passed to the loss: ``config.b_f`` (offset form) or 0 (exact)."""
+        return self.config.b_f if self.config.loss_form == "offset" else 0.0
 
     @abstractmethod
     def _loss(self, scores: SlateScores, reward: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -333,12 +200,12 @@ class SlateGFN(ABC):
 
     # -- checkpoints ---------------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
-        """Networks, optimiser, config, dims, iteration and RNG states (not the replay buffer)."""
+        """Networks, optimiser, config, spec, iteration and RNG states (not the replay buffer)."""
         torch.save(
             {
                 "format": _FORMAT,
                 "name": self.name,
-                "dims": dict(self.dims),
+                "spec": dataclasses.asdict(self.spec),
                 "seed": self.seed,
                 "config": dataclasses.asdict(self.config),
                 "iteration": self.iteration,
@@ -357,7 +224,7 @@ class SlateGFN(ABC):
             raise ValueError(f"{path} is not a SlateGFN checkpoint (format {_FORMAT})")
         if state["name"] != self.name:
             raise ValueError(f"{path} holds a {state['name']} checkpoint, not {self.name}")
-        self.dims = {k: int(v) for k, v in state["dims"].items()}
+        self.spec = AgentSpec(**state["spec"])
         self.seed = int(state["seed"])
         self._build(GFNConfig(**state["config"]))
         self.nets.load_state_dict(state["nets"])
@@ -379,7 +246,7 @@ class SlateGFN_DB(SlateGFN):  # noqa: N801  (the name used by the paper and the 
         c = self.config
         log_reward = torch.log(reward)  # -inf where R = 0: log(R + b_r) is still exact for b_r > 0
         return db_loss(
-            scores.log_flow, scores.log_pf, log_reward, self.b_f, c.b_z, c.b_r, c.faithful
+            scores.log_flow, scores.log_pf, log_reward, self.b_f, c.b_z, c.b_r, c.loss_form
         )
 
 
@@ -393,4 +260,4 @@ class SlateGFN_TB(SlateGFN):  # noqa: N801
         if scores.log_z is None:
             raise ValueError("the TB loss needs log Z(u)")
         c = self.config
-        return tb_loss(scores.log_z, scores.log_pf, reward, self.b_f, c.b_z, c.b_r, c.faithful)
+        return tb_loss(scores.log_z, scores.log_pf, reward, self.b_f, c.b_z, c.b_r, c.loss_form)

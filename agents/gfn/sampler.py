@@ -9,7 +9,9 @@ Position ``t = 0..K-1`` of a slate is chosen from the policy over the candidates
 the softmax of the policy logits with the items already in the slate masked out, so a slate never
 repeats an item. :func:`sample_slates` draws a slate (``"sample"``), or takes the most likely item
 at every position (``"greedy"``); with probability ``epsilon`` a position is instead drawn uniformly
-from the items still available (epsilon-greedy exploration). The returned :math:`\log P_F` is always
+from the items still available (epsilon-greedy exploration): one coin per row and position
+(``coin="position"``), or one coin for the whole call (``coin="batch"``, as the GFN4Rec code does:
+then either every slate of the batch is uniform or none). The returned :math:`\log P_F` is always
 that of the *policy* (not of the epsilon mixture): the GFlowNet losses are off-policy.
 
 :func:`score_slates` recomputes, with gradients, :math:`\log P_F` and :math:`\log F` for slates
@@ -23,11 +25,13 @@ from dataclasses import dataclass
 
 import torch
 
-from agents.gfn.networks import GFNNetworks, ObsTensors
+from agents.gfn.networks import GFNNetworks
+from agents.tensors import ObsTensors
 
-__all__ = ["MODES", "SlateScores", "sample_slates", "score_slates"]
+__all__ = ["COINS", "MODES", "SlateScores", "sample_slates", "score_slates"]
 
 MODES = ("sample", "greedy")
+COINS = ("position", "batch")
 
 
 @dataclass(frozen=True)
@@ -71,15 +75,18 @@ def sample_slates(
     generator: torch.Generator,
     with_flow: bool = True,
     with_log_z: bool = False,
+    coin: str = "position",
 ) -> SlateScores:
     """Generate ``(B, K)`` slates of distinct candidates position by position (module docstring).
 
     ``mode`` is ``"sample"`` or ``"greedy"``; ``epsilon`` in ``[0, 1]`` is the probability of a
-    uniform choice among the available items at each position. Call under ``torch.no_grad()`` when
-    acting.
+    uniform choice among the available items, per ``coin`` (``"position"`` or ``"batch"``). Call
+    under ``torch.no_grad()`` when acting.
     """
     if mode not in MODES:
         raise ValueError(f"mode={mode!r} is not allowed: expected one of {MODES}")
+    if coin not in COINS:
+        raise ValueError(f"coin={coin!r} is not allowed: expected one of {COINS}")
     if not 0.0 <= epsilon <= 1.0:
         raise ValueError(f"epsilon={epsilon!r} is not allowed: expected a value in [0, 1]")
     k = nets.slate_size
@@ -93,6 +100,7 @@ def sample_slates(
     slates = torch.zeros(b, k, dtype=torch.int64)
     log_pf = torch.zeros(b, k)
     entropy = torch.zeros(b, k)
+    batch_uniform = coin == "batch" and epsilon > 0 and float(torch.rand(1, generator=generator)) < epsilon
     for t in range(k):
         state = torch.cat([user, chosen.reshape(b, k * d)], dim=-1)  # (B, S + K D)
         logits = nets.logits(state, cand).masked_fill(taken, float("-inf"))  # (B, C)
@@ -101,7 +109,9 @@ def sample_slates(
             action = log_probs.argmax(dim=-1)
         else:
             action = _draw(log_probs.exp(), generator)
-        if epsilon > 0:
+        if batch_uniform:
+            action = _draw((~taken).float(), generator)
+        elif coin == "position" and epsilon > 0:
             explore = torch.rand(b, generator=generator) < epsilon  # (B,)
             uniform = _draw((~taken).float(), generator)
             action = torch.where(explore, uniform, action)
