@@ -38,10 +38,11 @@ from typing import Any, Literal
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from gymnasium.vector import VectorEnv, VectorWrapper
+from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 from gymnasium.vector.utils import batch_space
 
 from slategym.validation import check_int, check_seed
+from slategym.wrappers.topk import autoreset_mode_of
 
 STANDARD_KEYS = (
     "user", "candidates", "candidate_ids", "candidate_topics", "history_ids", "history", "time",
@@ -185,3 +186,8 @@ class FlattenSlateObservationVector(VectorWrapper):
                 final[r] = self.flattener(info["final_obs"][r])
             info["final_obs"] = final
         return self.flattener(obs), rewards, terminated, truncated, info
+
+    @property
+    def autoreset_mode(self) -> AutoresetMode:
+        """The wrapped env's (TorchRL reads it to reset rows with ``reset_mask``)."""
+        return autoreset_mode_of(self.env)

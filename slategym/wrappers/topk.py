@@ -51,6 +51,12 @@ def slate_shape(space: gym.Space[Any], owner: str) -> tuple[int, int]:
     return int(space.nvec[0]), int(space.nvec.size)
 
 
+def autoreset_mode_of(env: VectorEnv) -> AutoresetMode:
+    """The autoreset mode of a vector env (attribute, else metadata, else Gymnasium's default)."""
+    mode = getattr(env, "autoreset_mode", None)
+    return mode if mode is not None else env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
+
+
 class _Scorer:
     """The checks and options shared by the single and vector wrappers."""
 
@@ -280,8 +286,11 @@ class TopKSlateVector(VectorActionWrapper):
         info["slate"], info["_slate"] = slates, served
         if self.mode == "plackett_luce":
             info["slate_log_prob"], info["_slate_log_prob"] = self._log_prob, served.copy()
-        mode = self.env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
-        self._pending = (
-            (terminated | truncated) if mode == AutoresetMode.NEXT_STEP else np.zeros_like(served)
-        )
+        if self.autoreset_mode == AutoresetMode.NEXT_STEP:
+            self._pending = terminated | truncated
         return obs, rewards, terminated, truncated, info
+
+    @property
+    def autoreset_mode(self) -> AutoresetMode:
+        """The wrapped env's (TorchRL reads it to reset rows with ``reset_mask``)."""
+        return autoreset_mode_of(self.env)
