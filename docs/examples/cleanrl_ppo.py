@@ -127,7 +127,9 @@ def slate_log_prob(logits: torch.Tensor, slates: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def evaluate(agent: Agent | None, args: argparse.Namespace, scale: np.ndarray, topics: int) -> float:
+def evaluate(
+    agent: Agent | None, args: argparse.Namespace, scale: np.ndarray, topics: int
+) -> float:
     """Mean return of one full episode per held-out user: greedy top-K of the agent's scores, or
     uniformly random distinct slates (``agent=None``: Plackett-Luce with equal logits)."""
     mode = "plackett_luce" if agent is None else "top_k"

@@ -57,7 +57,10 @@ def gym_env_from_id() -> dict[str, Any]:
     env = GymEnv("SlateRec-v0")
     check_env_specs(env)
     rollout = env.rollout(5)
-    return {"gym_env_steps": int(rollout.batch_size[0]), "keys": sorted(env.observation_spec.keys())}
+    return {
+        "gym_env_steps": int(rollout.batch_size[0]),
+        "keys": sorted(env.observation_spec.keys()),
+    }
 
 
 def make_env(num_envs: int, max_episode_steps: int) -> GymWrapper:
@@ -83,7 +86,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     action_spec = env.action_spec
     n_act = action_spec.shape[-1]
     actor_net = nn.Sequential(
-        MLP(in_features=n_obs, out_features=2 * n_act, num_cells=[64, 64], activation_class=nn.Tanh),
+        MLP(
+            in_features=n_obs, out_features=2 * n_act, num_cells=[64, 64], activation_class=nn.Tanh
+        ),
         NormalParamExtractor(),
     )
     actor = ProbabilisticActor(
