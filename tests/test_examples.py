@@ -52,12 +52,13 @@ def test_cleanrl_slate_log_prob_matches_the_wrappers_formula() -> None:
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("one_torch_thread")
-def test_cleanrl_ppo_recipe_runs() -> None:
+def test_cleanrl_ppo_recipe_learns() -> None:
+    # 8k steps (about 12 s of CPU): held-out greedy return 25.7 against 8.9 for random slates
     ppo = load("cleanrl_ppo")
-    argv = ["--steps", "1024", "--num-envs", "8", "--num-steps", "64", "--eval-users", "16"]
-    result = ppo.main(argv)
-    assert result["steps"] == 1024
-    assert math.isfinite(result["greedy_return"]) and math.isfinite(result["random_return"])
+    result = ppo.main(["--steps", "8192", "--eval-users", "128"])
+    assert result["steps"] == 8192
+    assert result["random_return"] > 5.0  # the baseline itself is sane
+    assert result["greedy_return"] > 2.0 * result["random_return"]
 
 
 @pytest.mark.slow

@@ -128,21 +128,25 @@ def slate_log_prob(logits: torch.Tensor, slates: torch.Tensor) -> torch.Tensor:
 
 
 def evaluate(
-    agent: Agent | None, args: argparse.Namespace, scale: np.ndarray, topics: int
+    policy: Agent | str, args: argparse.Namespace, scale: np.ndarray, topics: int
 ) -> float:
-    """Mean return of one full episode per held-out user: greedy top-K of the agent's scores, or
-    uniformly random distinct slates (``agent=None``: Plackett-Luce with equal logits)."""
-    mode = "plackett_luce" if agent is None else "top_k"
+    """Mean return of one full episode per held-out user, for the agent's greedy top-K, or a
+    baseline: ``"random"`` (uniformly random distinct slates: Plackett-Luce with equal logits)
+    or ``"popularity"`` (top-K by the candidates' log-popularity feature, their last column)."""
+    mode = "plackett_luce" if policy == "random" else "top_k"
     envs = make_envs(args.eval_users, mode, AutoresetMode.NEXT_STEP, EVAL_POPULATION_SEED)
     obs, _ = envs.reset(seed=args.seed + 1)
     n, c = args.eval_users, envs.num_candidates
     total, running = np.zeros(n), np.ones(n, bool)
     while running.any():
-        if agent is None:
+        if policy == "random":
             scores = np.zeros((n, c), np.float32)
+        elif policy == "popularity":
+            scores = obs["candidates"][:, :, -1]
         else:
+            assert isinstance(policy, Agent)
             with torch.no_grad():
-                scores = agent.scores(features(obs, scale, topics)[0]).numpy()
+                scores = policy.scores(features(obs, scale, topics)[0]).numpy()
         # rows that have finished are reset by this step (NEXT_STEP): their scores are ignored
         obs, rewards, terminated, truncated, _ = envs.step(scores)
         total += np.where(running, rewards, 0.0)
@@ -245,7 +249,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "steps": iterations * batch,
         "train_seconds": round(time.time() - start, 1),
         "greedy_return": evaluate(agent, args, scale, topics),
-        "random_return": evaluate(None, args, scale, topics),
+        "random_return": evaluate("random", args, scale, topics),
+        "popularity_return": evaluate("popularity", args, scale, topics),
         "eval_users": args.eval_users,
     }
     print(json.dumps(result))
