@@ -28,7 +28,7 @@ from slategym.wrappers import (
     top_k,
 )
 from tests.conftest import SMALL
-from tests.test_vector_env import FAST, N, _assert_same
+from tests.test_vector_env import FAST, N, _assert_same, _native
 
 C, K = SMALL["num_candidates"], SMALL["slate_size"]
 
@@ -215,14 +215,7 @@ def test_wrapping_a_non_slate_env_raises() -> None:
 @pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
 def test_vector_wrapper_equals_sync_vector_env_of_wrapped_single_envs(mode: AutoresetMode) -> None:
     native = TopKSlateVector(
-        gym.make_vec(
-            "SlateRec-v0",
-            N,
-            vectorization_mode="vector_entry_point",
-            autoreset_mode=mode,
-            max_episode_steps=3,
-            **FAST,
-        ),
+        _native(autoreset_mode=mode, max_episode_steps=3),
         mode="plackett_luce",
         temperature=0.2,
     )
@@ -262,9 +255,7 @@ def test_vector_wrapper_equals_sync_vector_env_of_wrapped_single_envs(mode: Auto
 
 def test_vector_wrapper_ignores_the_scores_of_rows_being_reset() -> None:
     envs = TopKSlateVector(
-        gym.make_vec(
-            "SlateRec-v0", N, vectorization_mode="vector_entry_point", max_episode_steps=2, **FAST
-        ),
+        _native(max_episode_steps=2),
         mode="plackett_luce",
     )
     envs.reset(seed=0)
@@ -282,16 +273,7 @@ def test_vector_wrapper_ignores_the_scores_of_rows_being_reset() -> None:
 
 
 def test_vector_wrapper_works_with_disabled_autoreset_and_reset_mask() -> None:
-    envs = TopKSlateVector(
-        gym.make_vec(
-            "SlateRec-v0",
-            N,
-            vectorization_mode="vector_entry_point",
-            autoreset_mode=AutoresetMode.DISABLED,
-            max_episode_steps=2,
-            **FAST,
-        )
-    )
+    envs = TopKSlateVector(_native(autoreset_mode=AutoresetMode.DISABLED, max_episode_steps=2))
     envs.reset(seed=0)
     scores = np.tile(np.arange(FAST["num_candidates"], dtype=np.float32), (N, 1))
     for _ in range(4):
@@ -343,14 +325,7 @@ def test_flat_observation_embeds_ids_with_a_fixed_table() -> None:
 
 def test_flat_vector_wrapper_matches_the_single_one_and_flattens_final_obs() -> None:
     envs = FlattenSlateObservationVector(
-        gym.make_vec(
-            "SlateRec-v0",
-            N,
-            vectorization_mode="vector_entry_point",
-            autoreset_mode=AutoresetMode.SAME_STEP,
-            max_episode_steps=2,
-            **FAST,
-        )
+        _native(autoreset_mode=AutoresetMode.SAME_STEP, max_episode_steps=2)
     )
     single = FlattenSlateObservation(gym.make("SlateRec-v0", **FAST))
     assert envs.single_observation_space == single.observation_space

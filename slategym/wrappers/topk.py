@@ -189,11 +189,13 @@ class TopKSlateVector(VectorActionWrapper):
     ended at the previous step is being reset, its scores are ignored (not checked, not sampled)
     and its mask is False. Under ``SAME_STEP`` the rows that end in a step keep their slate at the
     top level too (a ``SyncVectorEnv`` of ``TopKSlate`` moves it into ``info["final_info"]`` with
-    the rest of their step info), so a learner reads every served slate in one place. Each row samples from its own generator: ``reset(seed=s)`` seeds row
-    ``i`` from ``(s, i)``, ``reset(seed=[s_0, ...])`` row ``i`` as a :class:`TopKSlate` reset
-    with ``s_i``, so this wrapper over the native env equals a ``SyncVectorEnv`` of
-    ``TopKSlate``-wrapped single envs reset with the same list (tested). An explicit ``rng`` is
-    either one generator shared by all rows or a sequence of ``N``.
+    the rest of their step info), so a learner reads every served slate in one place.
+
+    Each row samples from its own generator: ``reset(seed=s)`` seeds row ``i`` from ``(s, i)``,
+    ``reset(seed=[s_0, ...])`` row ``i`` as a :class:`TopKSlate` reset with ``s_i``, so this
+    wrapper over the native env equals a ``SyncVectorEnv`` of ``TopKSlate``-wrapped single envs
+    reset with the same list (tested). An explicit ``rng`` is either one generator shared by all
+    rows or a sequence of ``N``. The wrapped env's ``autoreset_mode`` is exposed (TorchRL reads it).
 
     Example:
 
