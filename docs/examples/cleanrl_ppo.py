@@ -131,8 +131,9 @@ def evaluate(
     policy: Agent | str, args: argparse.Namespace, scale: np.ndarray, topics: int
 ) -> float:
     """Mean return of one full episode per held-out user, for the agent's greedy top-K, or a
-    baseline: ``"random"`` (uniformly random distinct slates: Plackett-Luce with equal logits)
-    or ``"popularity"`` (top-K by the candidates' log-popularity feature, their last column)."""
+    baseline: ``"random"`` (uniformly random distinct slates: Plackett-Luce with equal logits),
+    ``"popularity"`` (top-K by the candidates' log-popularity feature, their last column) or
+    ``"oracle"`` (top-K by the hidden true affinities: an upper bound, not a policy)."""
     mode = "plackett_luce" if policy == "random" else "top_k"
     envs = make_envs(args.eval_users, mode, AutoresetMode.NEXT_STEP, EVAL_POPULATION_SEED)
     obs, _ = envs.reset(seed=args.seed + 1)
@@ -143,6 +144,8 @@ def evaluate(
             scores = np.zeros((n, c), np.float32)
         elif policy == "popularity":
             scores = obs["candidates"][:, :, -1]
+        elif policy == "oracle":
+            scores = envs.unwrapped.oracle_affinities()  # type: ignore[attr-defined]
         else:
             assert isinstance(policy, Agent)
             with torch.no_grad():
@@ -251,6 +254,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "greedy_return": evaluate(agent, args, scale, topics),
         "random_return": evaluate("random", args, scale, topics),
         "popularity_return": evaluate("popularity", args, scale, topics),
+        "oracle_return": evaluate("oracle", args, scale, topics),
         "eval_users": args.eval_users,
     }
     print(json.dumps(result))
