@@ -63,7 +63,7 @@ def test_cleanrl_ppo_recipe_learns() -> None:
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("one_torch_thread")
-@pytest.mark.parametrize("route", ["make_vec_env"])
+@pytest.mark.parametrize("route", ["make_vec_env", "native"])
 def test_sb3_recipe_runs(route: str) -> None:
     sb3 = load("sb3_ppo")
     argv = ["--route", route, "--steps", "256", "--num-envs", "4", "--n-steps", "64"]
