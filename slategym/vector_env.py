@@ -428,8 +428,10 @@ class SlateRecVectorEnv(VectorEnv):
         return None
 
     def close_extras(self, **kwargs: Any) -> None:
-        if self._viewer is not None:
-            self._viewer.close()
+        # getattr: gymnasium 1.2.2's VectorEnv.__del__ closes an env whose __init__ raised
+        viewer: HumanViewer | None = getattr(self, "_viewer", None)
+        if viewer is not None:
+            viewer.close()
             self._viewer = None
 
     # -- hidden state -----------------------------------------------------------------------------
