@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from scipy import stats
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
+import slategym
 from slategym.repeats import WINDOW, RepeatedItemsWarning, expected_uniform_duplicates
 from slategym.wrappers import (
     FlattenSlateObservation,
@@ -123,6 +124,25 @@ def test_wrapped_env_passes_both_checkers(mode: str) -> None:
             warnings.simplefilter("ignore")  # "the environment is wrapped" and SB3's advice
             check_env(wrapped)
             sb3_check_env(wrapped)
+
+
+@pytest.mark.parametrize("env_id", slategym.ENV_IDS)
+def test_every_world_wrapped_passes_both_checkers(env_id: str) -> None:
+    wrapped = FlattenSlateObservation(
+        TopKSlate(gym.make(env_id), mode="plackett_luce"),  # type: ignore[arg-type]
+        ids="embed",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check_env(wrapped)
+        sb3_check_env(wrapped)
+    envs = FlattenSlateObservationVector(
+        TopKSlateVector(gym.make_vec(env_id, 3, vectorization_mode="vector_entry_point"))
+    )
+    obs, _ = envs.reset(seed=0)
+    obs, *_, info = envs.step(envs.action_space.sample())
+    assert obs in envs.observation_space
+    assert all(len(set(slate.tolist())) == slate.size for slate in info["slate"])
 
 
 def test_top_k_wrapper_serves_distinct_slates_and_reports_them() -> None:
