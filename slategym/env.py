@@ -16,6 +16,7 @@ from slategym.render import (
     session_text,
     session_views,
 )
+from slategym.repeats import RepeatMonitor
 from slategym.rng import row_key
 from slategym.simulator import Simulator
 from slategym.types import SimState, StepOutcome, reset_info_arrays, step_info_arrays
@@ -55,7 +56,10 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     ``MultiDiscrete([num_candidates] * slate_size)``: candidate indices, position 0 first.
     Out-of-range indices or a wrong shape or dtype raise ``ValueError``. A repeated index is shown
     once; later copies occupy their position but are never clicked, and ``info["n_duplicates"]``
-    counts them (``strict_slates=True`` raises instead).
+    counts them (``strict_slates=True`` raises instead). When the slates keep repeating items
+    (``n_duplicates`` high, defined in :mod:`slategym.repeats`) the env warns once
+    (``RepeatedItemsWarning``): a policy with independent per-position heads collapses to copies
+    of its best item; :class:`slategym.wrappers.TopKSlate` turns scores into distinct slates.
 
     ## Observation Space
 
@@ -70,6 +74,10 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     | ``history_ids`` | (L,) | int64 | last ``L`` clicked items, oldest first, -1 = empty |
     | ``history`` | (L, F + 2) | float32 | their features, then (purchased, dwell / 30 min) |
     | ``time`` | (3,) | float32 | day, hour of day, position in the session |
+
+    ``candidate_ids``, ``history_ids`` and ``candidate_topics`` are *ids* (categories), not
+    quantities: do not normalise them or feed them to an MLP as floats; drop, one-hot or embed
+    them (:class:`slategym.wrappers.FlattenSlateObservation` does).
 
     ## Rewards
 
@@ -136,6 +144,8 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
       Numpy scalars in the configuration are stored as Python scalars (``np.int8`` sizes no
       longer overflow). A slate of the wrong shape is reported with the single env's shapes
       (``(3,)``, expected ``(K,)``). Trajectories are unchanged.
+    * v0, slategym 0.2: a ``RepeatedItemsWarning``, once per env, when the slates keep repeating
+      items (:mod:`slategym.repeats`). Trajectories are unchanged.
     """
 
     metadata: dict[str, Any] = {"render_modes": list(RENDER_MODES), "render_fps": 4}
@@ -157,6 +167,7 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self._last: StepOutcome | None = None
         self._layout = frame_layout(self.sim) if render_mode in ("rgb_array", "human") else None
         self._viewer: HumanViewer | None = None
+        self._repeats = RepeatMonitor(config.num_candidates, config.slate_size)
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -195,6 +206,8 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         slates = self.sim.validate_slates(action[None], 1)
         self._state, outcome = self.sim.step(self._state, slates)
         self._last = outcome
+        if self._repeats.active:  # warns once if the slates keep repeating items
+            self._repeats.update(int(outcome.n_duplicates[0]))
         obs = {k: v[0] for k, v in self.sim.observe(self._state).items()}
         if self.render_mode == "human":
             self.render()

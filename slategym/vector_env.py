@@ -20,6 +20,7 @@ from slategym.render import (
     session_views,
     tile,
 )
+from slategym.repeats import RepeatMonitor
 from slategym.rng import row_key, row_keys
 from slategym.simulator import Simulator
 from slategym.types import (
@@ -111,6 +112,9 @@ class SlateRecVectorEnv(VectorEnv):
     keys are masked off on rows that were reset in this step, and reset keys (``user_id``, ``day``,
     ``hour``) are present on every row.
 
+    Like the single env, it warns once (``RepeatedItemsWarning``, :mod:`slategym.repeats`) when
+    the slates of its rows keep repeating items.
+
     ``max_episode_steps=T`` truncates a row's episode after ``T`` steps, as the ``TimeLimit``
     wrapper that ``gym.make(..., max_episode_steps=T)`` puts around a single env: ``truncated`` is
     True at the ``T``-th step of an episode (whether or not it also terminated), and the row is
@@ -150,6 +154,8 @@ class SlateRecVectorEnv(VectorEnv):
       of a row about to be reset is no longer validated; ``render_mode`` ("ansi", "rgb_array",
       "human"); unknown keywords raise ``TypeError``. The default behaviour (``NEXT_STEP``, no
       step limit) is unchanged, trajectory for trajectory (pinned).
+    * v0, slategym 0.2: a ``RepeatedItemsWarning``, once per env, when the slates keep repeating
+      items. Trajectories are unchanged.
     """
 
     metadata: dict[str, Any] = {
@@ -200,6 +206,7 @@ class SlateRecVectorEnv(VectorEnv):
         self._served = np.zeros(self.num_envs, bool)  # rows whose last slate is in _last
         self._layout = frame_layout(self.sim) if render_mode in ("rgb_array", "human") else None
         self._viewer: HumanViewer | None = None
+        self._repeats = RepeatMonitor(config.num_candidates, config.slate_size)
 
     # -- seeding ----------------------------------------------------------------------------------
     def _keys(self, seed: int | list[int | None] | None, rows: np.ndarray) -> np.ndarray:
@@ -301,6 +308,10 @@ class SlateRecVectorEnv(VectorEnv):
             self._autoreset = ended
         self._state = state
         self._last = outcome
+        if self._repeats.active:  # warns once if the slates keep repeating items
+            # the placeholder slates of reset rows repeat nothing: count only the served rows
+            served = self.num_envs - reset_rows.size
+            self._repeats.update(int(np.add.reduce(outcome.n_duplicates)), served)
         if reset_rows.size:
             self._add_reset_info(info, reset_rows)
         if self.render_mode == "human":
@@ -417,8 +428,10 @@ class SlateRecVectorEnv(VectorEnv):
         return None
 
     def close_extras(self, **kwargs: Any) -> None:
-        if self._viewer is not None:
-            self._viewer.close()
+        # getattr: gymnasium 1.2.2's VectorEnv.__del__ closes an env whose __init__ raised
+        viewer: HumanViewer | None = getattr(self, "_viewer", None)
+        if viewer is not None:
+            viewer.close()
             self._viewer = None
 
     # -- hidden state -----------------------------------------------------------------------------
