@@ -22,8 +22,9 @@ venv=$(mktemp -d)
 trap 'rm -rf "$venv"' EXIT
 python3 -m venv "$venv"
 run "$venv/bin/pip" install -q --no-compile torch==2.13.0  # the CPU build first (an unpinned torch is CUDA's)
-# the test tools of [dev] without its data and experiment extras
-run "$venv/bin/pip" install -q --no-compile -e ".[agents,rllib,torchrl]" "pytest>=7" "hypothesis>=6"
+# the test tools of [dev] without its data and experiment extras; matplotlib because gymnasium
+# 1.2.2's check_env opens every declared render mode, "human" (a matplotlib window) included
+run "$venv/bin/pip" install -q --no-compile -e ".[agents,rllib,torchrl]" "pytest>=7" "hypothesis>=6" "matplotlib>=3.7"
 "$venv/bin/python" - <<'PY'
 import gymnasium
 print("gymnasium", gymnasium.__version__, "in the RLlib/TorchRL venv")
