@@ -32,7 +32,7 @@ from slategym.types import SimState, StepOutcome
 from slategym.vector_env import SlateRecVectorEnv
 from slategym.worlds import WORLDS, register_worlds, world_config
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 ENV_IDS: tuple[str, ...] = tuple(WORLDS)
 """Every registered env id (``SlateRec-v0`` first)."""

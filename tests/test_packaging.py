@@ -178,3 +178,10 @@ def test_platform_and_requests_are_exported() -> None:
 
     assert slategym.Platform is Platform and slategym.Requests is Requests
     assert {"Platform", "Requests"} <= set(slategym.__all__)
+
+
+def test_the_version_is_written_once_in_effect() -> None:
+    """``slategym.__version__`` and the installed distribution's version (pyproject) agree."""
+    import slategym
+
+    assert slategym.__version__ == importlib.metadata.version("slategym")
