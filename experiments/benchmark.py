@@ -55,7 +55,7 @@ class Args:
     """Test seeds 0 .. seeds - 1 (the reported numbers)."""
     validation_seeds: int = 1
     """Seeds per grid point on the validation cohort."""
-    train_steps: int = 32_768
+    train_steps: int = 16_384
     """User interactions every learner trains on."""
     batch_size: int = 128
     """Rows of the training vector env of the agents that learn from feedback."""
@@ -63,7 +63,7 @@ class Args:
     """Users of the validation / test cohort, each through one whole episode."""
     curve_users: int = 100
     """Test-cohort users evaluated at each checkpoint of the learning curve."""
-    checkpoints: tuple[int, ...] = (0, 4096, 8192, 16_384, 32_768)
+    checkpoints: tuple[int, ...] = (0, 2048, 4096, 8192, 16_384)
     """Interactions at which the learning curve is measured."""
     grid_limit: int | None = None
     """Keep only the first N points of each agent's hyperparameter grid."""

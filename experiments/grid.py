@@ -70,13 +70,13 @@ METRIC_KEYS = ("slate_ctr", "ctr", "conversion_rate", "purchases_per_slate", "me
 class Budget:
     """What every task of a run shares: interactions, batch, evaluation and world overrides."""
 
-    train_steps: int = 32_768
+    train_steps: int = 16_384
     """User interactions each learner trains on (equal for every learner)."""
     batch_size: int = 128
     """Rows of the training vector env of the agents that learn from feedback (slates per update)."""
     eval_users: int = 500
     """Users of the evaluation cohort, each through its whole first episode."""
-    checkpoints: tuple[int, ...] = (0, 4096, 8192, 16_384, 32_768)
+    checkpoints: tuple[int, ...] = (0, 2048, 4096, 8192, 16_384)
     """Interactions at which a learner is evaluated on ``curve_users`` users (the learning curve)."""
     curve_users: int = 200
     """Users of the evaluation cohort evaluated at each checkpoint."""
