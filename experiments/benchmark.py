@@ -37,6 +37,7 @@ import tyro
 import slategym
 from agents.registry import AGENT_NAMES, check_agent_names
 from experiments import protocol
+from experiments.cli_args import checked
 from experiments.executor import Executor, Store, make_executor
 from experiments.grid import Budget, Task
 from experiments.report import write_report
@@ -96,8 +97,9 @@ class Args:
     progress: bool = True
     """Show the progress bar."""
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "agents", check_agent_names(self.agents))
+    def check(self) -> None:
+        """Validate every option (ValueError naming it); called by :func:`parse` and the run."""
+        check_agent_names(self.agents)
         unknown = [w for w in self.worlds if w not in slategym.WORLDS]
         if not self.worlds or unknown:
             raise ValueError(f"--worlds {' '.join(self.worlds)} is not allowed: expected registered "
@@ -187,6 +189,7 @@ def benchmark(args: Args, out: Path, executor: Executor | None = None) -> dict[s
     """Run (or resume) the grid and write the report; returns the summary."""
     from tqdm.auto import tqdm
 
+    checked(args)
     store = Store(out)
     validation, cells = plan(args)
     total = len(validation) + len(cells) * args.seeds
@@ -255,13 +258,13 @@ def benchmark(args: Args, out: Path, executor: Executor | None = None) -> dict[s
 
 
 def parse(argv: Sequence[str] | None) -> Args:
-    """The arguments, with ``--quick`` values under every option given explicitly."""
-    args = tyro.cli(Args, args=argv, prog="slategym bench")
-    if not args.quick:
-        return args
-    defaults = {f.name: f.default for f in dataclasses.fields(Args)}
-    given = {k: v for k, v in dataclasses.asdict(args).items() if v != defaults[k]}
-    return Args(**{**QUICK, **given})
+    """The checked arguments, with ``--quick`` values under every option given explicitly."""
+    args = tyro.cli(Args, args=None if argv is None else list(argv), prog="slategym bench")
+    if args.quick:
+        defaults = {f.name: f.default for f in dataclasses.fields(Args)}
+        given = {k: getattr(args, k) for k in defaults if getattr(args, k) != defaults[k]}
+        args = Args(**{**QUICK, **given})
+    return checked(args)
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:

@@ -134,18 +134,23 @@ def make_executor(workers: int | None, address: str | None) -> Executor:
     return RayExecutor(workers, address)
 
 
+def check_output(out: Path) -> Path:
+    """Create ``out/runs`` and check it is writable, before any long work starts."""
+    try:
+        (out / "runs").mkdir(parents=True, exist_ok=True)
+        probe = out / "runs" / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as err:
+        raise ValueError(f"out={str(out)!r} is not a writable folder: {err}") from err
+    return out
+
+
 class Store:
     """One JSON record per task under ``<out>/runs``, reused only for the very same task."""
 
     def __init__(self, out: Path) -> None:
-        self.root = out / "runs"
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            probe = self.root / ".write-test"
-            probe.write_text("ok")
-            probe.unlink()
-        except OSError as err:
-            raise ValueError(f"out={str(out)!r} is not a writable folder: {err}") from err
+        self.root = check_output(out) / "runs"
 
     def path(self, task: Task) -> Path:
         return self.root / f"{task.key}.json"

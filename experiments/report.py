@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,7 @@ def is_gfn(agent: str) -> bool:
     return issubclass(agent_class(agent), SlateGFN)
 
 
-def interval(values: Sequence[float]) -> dict[str, float]:
+def interval(values: Iterable[float]) -> dict[str, float]:
     """Mean and 95 % Student-t interval (nan bounds with one value; nan values left out)."""
     finite = [float(v) for v in values if math.isfinite(float(v))]
     if not finite:

@@ -51,7 +51,7 @@ import slategym
 from agents.base import Agent, Feedback
 from agents.loop import evaluate, run
 from agents.registry import make_agent
-from experiments.benchmark import check_output
+from experiments.executor import check_output
 from slategym.metrics import aggregate
 from slategym.platform import Platform
 from slategym.timeline import HOURS

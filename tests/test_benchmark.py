@@ -53,9 +53,11 @@ def test_only_test_records_are_reported_and_selection_comes_from_validation(tiny
     assert len(test) == 2 * len(AGENT_NAMES) * 2
     for world, chosen in summary["selection"].items():
         for agent, choice in chosen.items():
-            val = [r for r in validation if (r["task"]["world"], r["task"]["agent"]) == (world, agent)]
-            best = max(val, key=lambda r: r["metrics"]["mean_reward"])  # ties: none at this size
-            assert choice["config"] == best["task"]["config"]
+            val = {r["task"]["config"]: r["metrics"]["mean_reward"] for r in validation
+                   if (r["task"]["world"], r["task"]["agent"]) == (world, agent)}  # fmt: skip
+            order = [n for n, _ in protocol.grid_points(agent, limit=2)]
+            best = max(order, key=lambda n: (val[n], -order.index(n)))  # ties: the first point
+            assert choice["config"] == best
             reported = summary["worlds"][world][agent]
             assert reported["config"] == choice["config"]
             tests = [r for r in test if (r["task"]["world"], r["task"]["agent"]) == (world, agent)]
@@ -113,14 +115,14 @@ def test_selection_breaks_ties_by_grid_order_and_ranks_nan_last() -> None:
     ("args", "match"),
     [
         (["--agents", "random", "bandit"], r"unknown agent name\(s\) \['bandit'\]"),
-        (["--seeds", "0"], "seeds=0 is not allowed"),
-        (["--train-steps", "-5"], "train_steps=-5 is not allowed"),
-        (["--eval-users", "0"], "eval_users=0 is not allowed"),
-        (["--checkpoints", "0", "999"], "checkpoints="),
+        (["--seeds", "0"], "--seeds=0 is not allowed"),
+        (["--train-steps", "-5"], "--train-steps=-5 is not allowed"),
+        (["--eval-users", "0"], "--eval-users=0 is not allowed"),
+        (["--checkpoints", "0", "999"], "--checkpoints="),
         (["--worlds", "SlateRec-v9"], "--worlds SlateRec-v9 is not allowed"),
-        (["--slate-size", "20", "--num-candidates", "10"], "slate_size"),
+        (["--slate-size", "20", "--num-candidates", "10"], "--slate-size=20 is not allowed"),
         (["--agent-option", "nobody.lr=1"], "--agent-option 'nobody.lr=1' is not allowed"),
-        (["--workers", "0"], "workers=0 is not allowed"),
+        (["--workers", "0"], "--workers=0 is not allowed"),
     ],
 )
 def test_bad_arguments_fail_before_work(tmp_path, args: list[str], match: str) -> None:
@@ -143,4 +145,4 @@ def test_cli_dispatches_and_reports_errors(capsys: pytest.CaptureFixture) -> Non
     assert "bench" in capsys.readouterr().out
     assert cli.main(["nonsense"]) == 2
     assert cli.main(["bench", "--seeds", "0", "--no-progress"]) == 2
-    assert "seeds=0 is not allowed" in capsys.readouterr().err
+    assert "--seeds=0 is not allowed" in capsys.readouterr().err

@@ -1,0 +1,53 @@
+"""One way to build a command line: a typed dataclass read by tyro, checked, errors naming the flag.
+
+Every ``slategym <command>`` module holds an ``Args`` dataclass (documented fields, glossary names:
+``num_items``, ``num_candidates``, ``num_users``, ``slate_size``) and calls :func:`parse`:
+
+* tyro turns the fields into flags (``--num-items``) and rejects what it cannot parse (a wrong type,
+  an unknown flag) with a message naming the flag and exit code 2;
+* then ``Args.check()``, if the class has one, validates the values; its ``ValueError``
+  ("``seeds=0 is not allowed: ...``") is re-raised naming the flag ("``--seeds=0 is not allowed:
+  ...``"), so ``main(argv)`` can be tested and ``slategym`` prints it without a traceback.
+
+The checks live in ``check()``, not ``__post_init__``: tyro would catch a ``ValueError`` raised while
+it builds the object and exit, which a test of ``main(argv)`` cannot inspect.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import tyro
+
+T = TypeVar("T")
+
+
+def flag(name: str) -> str:
+    """The flag of a field: ``num_items`` -> ``--num-items``."""
+    return "--" + name.replace("_", "-")
+
+
+def checked(args: T) -> T:
+    """``args`` after its ``check()`` (if any); a ValueError names the flag of the bad field."""
+    check = getattr(args, "check", None)
+    if check is None:
+        return args
+    try:
+        check()
+    except ValueError as err:
+        message = str(err)
+        for f in dataclasses.fields(args):  # type: ignore[arg-type]
+            message = re.sub(rf"^{f.name}=", f"{flag(f.name)}=", message)
+        raise ValueError(message) from err
+    return args
+
+
+def parse(cls: type[T], argv: Sequence[str] | None, prog: str, **changes: Any) -> T:
+    """Parse ``argv`` into ``cls`` with tyro, apply ``changes``, then :func:`checked`."""
+    args = tyro.cli(cls, args=None if argv is None else list(argv), prog=prog)
+    if changes:
+        args = dataclasses.replace(args, **changes)  # type: ignore[type-var]
+    return checked(args)
