@@ -32,12 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import tyro
-
 import slategym
 from agents.registry import AGENT_NAMES, check_agent_names
-from experiments import protocol
-from experiments.cli_args import checked
+from experiments import cli_args, protocol
 from experiments.executor import Executor, Store, make_executor
 from experiments.grid import Budget, Task
 from experiments.report import write_report
@@ -189,7 +186,7 @@ def benchmark(args: Args, out: Path, executor: Executor | None = None) -> dict[s
     """Run (or resume) the grid and write the report; returns the summary."""
     from tqdm.auto import tqdm
 
-    checked(args)
+    cli_args.checked(args)
     store = Store(out)
     validation, cells = plan(args)
     total = len(validation) + len(cells) * args.seeds
@@ -259,12 +256,7 @@ def benchmark(args: Args, out: Path, executor: Executor | None = None) -> dict[s
 
 def parse(argv: Sequence[str] | None) -> Args:
     """The checked arguments, with ``--quick`` values under every option given explicitly."""
-    args = tyro.cli(Args, args=None if argv is None else list(argv), prog="slategym bench")
-    if args.quick:
-        defaults = {f.name: f.default for f in dataclasses.fields(Args)}
-        given = {k: getattr(args, k) for k in defaults if getattr(args, k) != defaults[k]}
-        args = Args(**{**QUICK, **given})
-    return checked(args)
+    return cli_args.parse(Args, argv, "slategym bench", quick=QUICK)
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:

@@ -26,7 +26,7 @@ COMMANDS = {
 OPTIONAL = {
     "torch": "experiments", "stable_baselines3": "experiments", "matplotlib": "experiments",
     "tqdm": "experiments", "tyro": "experiments", "pyarrow": "data", "pandas": "data",
-    "minari": "data",
+    "minari": "data", "ray": "ray",
 }  # fmt: skip
 """Package -> the extra that installs it (the core install of slategym has none of them)."""
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 import tyro
@@ -45,9 +45,16 @@ def checked(args: T) -> T:
     return args
 
 
-def parse(cls: type[T], argv: Sequence[str] | None, prog: str, **changes: Any) -> T:
-    """Parse ``argv`` into ``cls`` with tyro, apply ``changes``, then :func:`checked`."""
+def parse(cls: type[T], argv: Sequence[str] | None, prog: str,
+          quick: Mapping[str, Any] | None = None) -> T:  # fmt: skip
+    """Parse ``argv`` into ``cls`` with tyro, then :func:`checked`.
+
+    With ``quick`` and ``--quick`` given, the values of ``quick`` replace the defaults, under every
+    option given explicitly (an option given with its default value counts as not given).
+    """
     args = tyro.cli(cls, args=None if argv is None else list(argv), prog=prog)
-    if changes:
-        args = dataclasses.replace(args, **changes)  # type: ignore[type-var]
+    if quick and getattr(args, "quick", False):
+        defaults = {f.name: f.default for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        given = {k: getattr(args, k) for k in defaults if getattr(args, k) != defaults[k]}
+        args = cls(**{**defaults, **quick, **given})
     return checked(args)
