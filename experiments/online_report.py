@@ -18,9 +18,13 @@ from slategym.metrics import aggregate, aggregate_runs
 from slategym.timeline import HOURS
 
 
+LOGGING_ARM = "random"
+"""The arm served by the logging policy for the whole timeline (the floor)."""
+
+
 def arm_names(agents: tuple[str, ...]) -> list[str]:
     """The arms of a run, in the order they run: random, then each agent frozen and online."""
-    return ["random", *(f"{a}-{role}" for a in agents for role in ("frozen", "online"))]
+    return [LOGGING_ARM, *(f"{a}-{role}" for a in agents for role in ("frozen", "online"))]
 
 
 #: Metrics recorded per slot and per day (and aggregated in the summary).
@@ -76,8 +80,8 @@ def summarize(opts: Options, runs: dict[int, dict[str, Any]]) -> dict[str, Any]:
             },
         }  # fmt: skip
     paired: dict[str, Any] = {}
-    pairs = [(f"{g}-{a}", f"{g}-{b}" if b != "random" else b) for g in opts.agents
-             for a, b in (("online", "frozen"), ("online", "random"), ("frozen", "random"))]  # fmt: skip
+    pairs = [(f"{g}-{a}", f"{g}-{b}" if b else LOGGING_ARM) for g in opts.agents
+             for a, b in (("online", "frozen"), ("online", None), ("frozen", None))]  # fmt: skip
     for a, b in pairs:
         diffs: dict[str, Any] = {}
         for k in METRICS:
@@ -110,7 +114,7 @@ def _style(arm: str, agents: tuple[str, ...]) -> dict[str, Any]:
     """Colour per agent (random grey), solid line online, dashed frozen."""
     import matplotlib.pyplot as plt
 
-    if arm == "random":
+    if arm == LOGGING_ARM:
         return {"color": "tab:gray", "ls": ":"}
     agent, _, role = arm.rpartition("-")
     return {"color": plt.get_cmap("tab10")(agents.index(agent)), "ls": "-" if role == "online" else "--"}
