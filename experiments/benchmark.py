@@ -126,19 +126,7 @@ class Args:
 
     def agent_options(self) -> dict[str, dict[str, Any]]:
         """``--agent-option`` as ``{agent: {key: value}}``."""
-        out: dict[str, dict[str, Any]] = {}
-        for item in self.agent_option:
-            head, sep, raw = item.partition("=")
-            agent, dot, key = head.partition(".")
-            if not (sep and dot and key) or agent not in AGENT_NAMES:
-                raise ValueError(f"--agent-option {item!r} is not allowed: expected AGENT.KEY=VALUE "
-                                 f"with AGENT in {list(AGENT_NAMES)}, e.g. ppo.features=flat")  # fmt: skip
-            try:
-                value = json.loads(raw)
-            except json.JSONDecodeError:
-                value = raw
-            out.setdefault(agent, {})[key] = value
-        return out
+        return cli_args.agent_options(self.agent_option, AGENT_NAMES)
 
 
 QUICK: dict[str, Any] = {

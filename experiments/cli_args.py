@@ -16,6 +16,7 @@ it builds the object and exit, which a test of ``main(argv)`` cannot inspect.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
@@ -58,3 +59,25 @@ def parse(cls: type[T], argv: Sequence[str] | None, prog: str,
         given = {k: getattr(args, k) for k in defaults if getattr(args, k) != defaults[k]}
         args = cls(**{**defaults, **quick, **given})
     return checked(args)
+
+
+def agent_options(items: Sequence[str], agents: Sequence[str], name: str = "agent_option",
+                  example: str = "ppo.features=flat") -> dict[str, dict[str, Any]]:  # fmt: skip
+    """``AGENT.KEY=VALUE`` options (``VALUE`` read as JSON when it parses) as ``{agent: {key: value}}``.
+
+    >>> agent_options(["ppo.learning_rate=1e-3", "ppo.features=flat"], ["ppo"])
+    {'ppo': {'learning_rate': 0.001, 'features': 'flat'}}
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for item in items:
+        head, sep, raw = item.partition("=")
+        agent, dot, key = head.partition(".")
+        if not (sep and dot and key) or agent not in agents:
+            raise ValueError(f"{name}={item!r} is not allowed: expected AGENT.KEY=VALUE with AGENT "
+                             f"one of {list(agents)}, e.g. {example}")  # fmt: skip
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        out.setdefault(agent, {})[key.replace("-", "_")] = value
+    return out

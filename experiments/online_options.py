@@ -3,7 +3,6 @@ any work (``experiments/cli_args.py``: a bad value is a ``ValueError`` naming th
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ import slategym
 from agents.base import LearnsFromFeedback, ReadsHiddenState, TrainsItself
 from agents.registry import AGENT_NAMES, agent_class
 from agents.spec import AgentSpec
+from experiments import cli_args
 from experiments.cli_args import parse
 
 #: A small spec on which ``--agent-option`` is checked by building the agent before any work.
@@ -84,17 +84,8 @@ class Options:
     def agent_options(self, agent: str) -> dict[str, Any]:
         """Options of ``agent``: the quick networks under ``--quick``, then ``--agent-option``."""
         options: dict[str, Any] = dict(QUICK_AGENT_OPTIONS.get(agent, {})) if self.quick else {}
-        for item in self.agent_option:
-            head, sep, raw = item.partition("=")
-            name, dot, key = head.partition(".")
-            if not (sep and dot and key) or name not in AGENT_NAMES:
-                raise ValueError(f"agent_option={item!r} is not allowed: expected AGENT.KEY=VALUE "
-                                 f"with AGENT one of {list(self.agents)}, e.g. slategfn_db.lr=3e-4")  # fmt: skip
-            if name == agent:
-                try:
-                    options[key.replace("-", "_")] = json.loads(raw)
-                except json.JSONDecodeError:
-                    options[key.replace("-", "_")] = raw
+        given = cli_args.agent_options(self.agent_option, AGENT_NAMES, example="slategfn_db.lr=3e-4")
+        options.update(given.get(agent, {}))
         return options
 
     def check(self) -> None:

@@ -17,7 +17,6 @@ from experiments.online_options import Options
 from slategym.metrics import aggregate, aggregate_runs
 from slategym.timeline import HOURS
 
-
 LOGGING_ARM = "random"
 """The arm served by the logging policy for the whole timeline (the floor)."""
 

@@ -121,7 +121,7 @@ def test_selection_breaks_ties_by_grid_order_and_ranks_nan_last() -> None:
         (["--checkpoints", "0", "999"], "--checkpoints="),
         (["--worlds", "SlateRec-v9"], "--worlds SlateRec-v9 is not allowed"),
         (["--slate-size", "20", "--num-candidates", "10"], "--slate-size=20 is not allowed"),
-        (["--agent-option", "nobody.lr=1"], "--agent-option 'nobody.lr=1' is not allowed"),
+        (["--agent-option", "nobody.lr=1"], "--agent-option='nobody.lr=1' is not allowed"),
         (["--workers", "0"], "--workers=0 is not allowed"),
     ],
 )
