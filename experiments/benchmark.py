@@ -187,10 +187,12 @@ def benchmark(args: Args, out: Path, executor: Executor | None = None) -> dict[s
     cached: deque[tuple[Task, dict[str, Any]]] = deque()
     start = time.perf_counter()
 
+    rank = {world: i for i, world in enumerate(args.worlds)}
+
     def offer(task: Task) -> None:
         record = None if args.fresh else store.get(task)
-        if record is None:
-            executor.submit(task)
+        if record is None:  # world by world, a world's test tasks first (see executor)
+            executor.submit(task, (rank[task.world], task.cohort != "test"))
         else:
             cached.append((task, record))
 

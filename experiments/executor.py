@@ -6,8 +6,11 @@ the order they finish. :func:`run_task` is a pure function of the task, so the r
 depend on the executor, the number of workers or the order (``tests/test_bench_ray.py`` checks a
 2-worker Ray run against a serial one).
 
-* :class:`SerialExecutor`: in this process, first submitted first run (``--workers 1``, or Ray not
-  installed).
+Tasks wait in a priority queue: a task submitted with a smaller ``priority`` starts first, ties
+first submitted first run. The benchmark gives each world's tasks its world's rank, test tasks
+before validation ones, so that a grid cut short holds whole worlds rather than a little of each.
+
+* :class:`SerialExecutor`: in this process (``--workers 1``, or Ray not installed).
 * :class:`RayExecutor`: ``ray.init()`` on this machine with ``workers`` CPUs, or joins the cluster
   at ``address`` (``--address``; every node needs slategym installed); one Ray task of one CPU per
   grid task, at most ``workers`` in flight.
@@ -19,9 +22,10 @@ options, budget and slategym version): a rerun resumes where an interrupted one 
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 import os
-from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -34,27 +38,47 @@ class Executor(Protocol):
 
     workers: int
 
-    def submit(self, task: Task) -> None: ...
+    def submit(self, task: Task, priority: tuple[int, ...] = ()) -> None: ...
 
     def results(self) -> Iterator[tuple[Task, dict[str, Any]]]: ...
 
     def close(self) -> None: ...
 
 
+class _Queue:
+    """Tasks by ``(priority, order of submission)``."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[tuple[int, ...], int, Task]] = []
+        self._count = itertools.count()
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    def clear(self) -> None:
+        self._heap.clear()
+
+    def submit(self, task: Task, priority: tuple[int, ...] = ()) -> None:
+        heapq.heappush(self._heap, (priority, next(self._count), task))
+
+    def pop(self) -> Task:
+        return heapq.heappop(self._heap)[2]
+
+
 class SerialExecutor:
-    """Runs the tasks in this process, in the order they were submitted."""
+    """Runs the tasks in this process, by priority, then in the order they were submitted."""
 
     workers = 1
 
     def __init__(self) -> None:
-        self._queue: deque[Task] = deque()
+        self._queue = _Queue()
 
-    def submit(self, task: Task) -> None:
-        self._queue.append(task)
+    def submit(self, task: Task, priority: tuple[int, ...] = ()) -> None:
+        self._queue.submit(task, priority)
 
     def results(self) -> Iterator[tuple[Task, dict[str, Any]]]:
         while self._queue:
-            task = self._queue.popleft()
+            task = self._queue.pop()
             yield task, run_task(task)
 
     def close(self) -> None:
@@ -81,15 +105,15 @@ class RayExecutor:
         total = int(ray.cluster_resources().get("CPU", 1))
         self.workers = min(workers or total, total)
         self._remote = ray.remote(num_cpus=1, max_retries=0)(run_task)
-        self._queue: deque[Task] = deque()
+        self._queue = _Queue()
         self._running: dict[Any, Task] = {}
 
-    def submit(self, task: Task) -> None:
-        self._queue.append(task)
+    def submit(self, task: Task, priority: tuple[int, ...] = ()) -> None:
+        self._queue.submit(task, priority)
 
     def _fill(self) -> None:
         while self._queue and len(self._running) < self.workers:
-            task = self._queue.popleft()
+            task = self._queue.pop()
             self._running[self._remote.remote(task)] = task
 
     def results(self) -> Iterator[tuple[Task, dict[str, Any]]]:

@@ -146,3 +146,21 @@ def test_cli_dispatches_and_reports_errors(capsys: pytest.CaptureFixture) -> Non
     assert cli.main(["nonsense"]) == 2
     assert cli.main(["bench", "--seeds", "0", "--no-progress"]) == 2
     assert "--seeds=0 is not allowed" in capsys.readouterr().err
+
+
+def test_the_queue_runs_by_priority_then_submission() -> None:
+    """A grid cut short holds whole worlds: world rank first, test before validation, then FIFO."""
+    from experiments.executor import _Queue
+    from experiments.grid import Task
+
+    queue = _Queue()
+    tasks = [Task("random", "SlateRec-Dynamic-v0", 0, "validation"),
+             Task("random", "SlateRec-v0", 0, "validation"),
+             Task("random", "SlateRec-v0", 1, "validation"),
+             Task("random", "SlateRec-Dynamic-v0", 0, "test"),
+             Task("random", "SlateRec-v0", 0, "test")]  # fmt: skip
+    for task, priority in zip(tasks, [(1, 1), (0, 1), (0, 1), (1, 0), (0, 0)]):
+        queue.submit(task, priority)
+    order = [queue.pop() for _ in range(len(tasks))]
+    assert order == [tasks[4], tasks[1], tasks[2], tasks[3], tasks[0]]
+    assert len(queue) == 0
