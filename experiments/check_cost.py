@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import tyro
 
 import slategym
 import slategym.choice.base as choice_base
 import slategym.simulator as simulator
+from experiments.cli_args import parse
 from slategym import checks
 
 
@@ -124,7 +124,7 @@ def measure(n: int, seconds: float, rounds: int, seed: int) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    args = tyro.cli(Args, args=argv)
+    args = parse(Args, argv, "slategym check-cost")
     rows = []
     print(f"{'N':>6} {'step (us)':>10} {'no checks':>10} {'checks (us)':>12} {'direct':>7} {'a/b':>7}")
     for n in args.num_rows:

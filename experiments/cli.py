@@ -21,19 +21,24 @@ COMMANDS = {
     "worlds": ("experiments.world_checks", "measure what each world is for (lift, non-stationarity)"),
     "recsim-compare": ("experiments.recsim_compare", "RecSim presets against RecSim 0.2.4's figures"),
     "gfn-tradeoff": ("experiments.gfn_tradeoff", "GFlowNets: b_r x reward scale, greedy vs sampled"),
+    "ppo-check": ("experiments.ppo_check", "does PPO learn on SlateRec-v0 (vs random and the oracle)"),
+    "gfn-throughput": ("experiments.gfn_throughput", "SlateGFN_DB iterations per second"),
+    "sb3-throughput": ("experiments.sb3_throughput", "SB3 PPO: make_vec_env vs the native-env adapter"),
+    "memory-estimate": ("experiments.memory_estimate", "slategym.limits' estimate vs measured peak"),
+    "check-cost": ("experiments.check_cost", "cost of the model-output checks per step"),
 }
 
 OPTIONAL = {
     "torch": "experiments", "stable_baselines3": "experiments", "matplotlib": "experiments",
     "tqdm": "experiments", "tyro": "experiments", "pyarrow": "data", "pandas": "data",
-    "minari": "data",
+    "minari": "data", "ray": "ray",
 }  # fmt: skip
 """Package -> the extra that installs it (the core install of slategym has none of them)."""
 
 
 def usage() -> str:
     lines = ["usage: slategym <command> [options]", "", "commands:"]
-    lines += [f"  {name:<11} {text}" for name, (_, text) in COMMANDS.items()]
+    lines += [f"  {name:<15} {text}" for name, (_, text) in COMMANDS.items()]
     lines.append("\n`slategym <command> --help` shows a command's options.")
     return "\n".join(lines)
 
@@ -43,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args or args[0] in ("-h", "--help"):
         print(usage())
         return 0
-    command, rest = args[0], args[1:]
+    command, rest = args[0].replace("_", "-"), args[1:]  # ppo_check = ppo-check
     if command not in COMMANDS:
         print(f"unknown command {command!r}: expected one of {list(COMMANDS)}\n", file=sys.stderr)
         print(usage(), file=sys.stderr)

@@ -5,13 +5,14 @@ observations, then ``update`` with the feedback to those slates (one push into t
 one gradient step). The observations are synthetic, shaped like SlateRec's with
 ``num_candidates = num_items`` (every item is a candidate), so the figure measures the agent alone.
 
-Run: ``python -m experiments.gfn_throughput --batch 128 --slate 6 --items 1000 --iters 50``
+Run: ``slategym gfn-throughput --batch-size 128 --slate-size 6 --num-candidates 1000 --iterations 50``
 """
 
 from __future__ import annotations
 
-import argparse
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -19,6 +20,8 @@ import torch
 from agents.base import Feedback
 from agents.gfn import GFNConfig, SlateGFN_DB
 from agents.spec import AgentSpec
+from experiments.cli_args import parse
+from slategym.validation import check_int
 
 NUM_FEATURES = 10  # SlateRec: latent_dim 8 + log-price z + log-popularity z
 PROFILE_DIM = 10
@@ -49,23 +52,44 @@ def synthetic_observations(
     }
 
 
-def main(args: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=128, help="observations per iteration")
-    parser.add_argument("--slate", type=int, default=6, help="slate size K")
-    parser.add_argument("--items", type=int, default=1000, help="items = candidates per request")
-    parser.add_argument("--iters", type=int, default=50, help="timed iterations")
-    parser.add_argument("--warmup", type=int, default=3, help="untimed iterations first")
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = leave as is)")
-    parser.add_argument("--seed", type=int, default=0)
-    opts = parser.parse_args(args)
+@dataclass(frozen=True)
+class Args:
+    """SlateGFN_DB iterations per second on a synthetic SlateRec-shaped batch."""
+
+    batch_size: int = 128
+    """Observations per iteration."""
+    slate_size: int = 6
+    """Items per slate K."""
+    num_candidates: int = 1000
+    """Candidates per request (every item of the catalog is a candidate: num_items = this)."""
+    iterations: int = 50
+    """Timed iterations."""
+    warmup: int = 3
+    """Untimed iterations first."""
+    threads: int = 0
+    """torch threads (0 = leave as is)."""
+    seed: int = 0
+
+    def check(self) -> None:
+        for name in ("batch_size", "slate_size", "num_candidates", "iterations"):
+            check_int(name, getattr(self, name), 1)
+        check_int("warmup", self.warmup, 0)
+        check_int("threads", self.threads, 0)
+        if self.slate_size > self.num_candidates:
+            raise ValueError(f"slate_size={self.slate_size} is not allowed: expected at most "
+                             f"num_candidates={self.num_candidates}")  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> dict:
+    opts = parse(Args, argv, "slategym gfn-throughput")
     if opts.threads > 0:
         torch.set_num_threads(opts.threads)
     rng = np.random.default_rng(opts.seed)
-    obs = synthetic_observations(opts.batch, opts.items, rng)
-    config = GFNConfig(batch_size=opts.batch, total_iterations=opts.warmup + opts.iters)
-    spec = AgentSpec(slate_size=opts.slate, num_candidates=opts.items, num_features=NUM_FEATURES,
-                     num_items=opts.items, profile_dim=PROFILE_DIM, history_length=HISTORY_LENGTH)
+    obs = synthetic_observations(opts.batch_size, opts.num_candidates, rng)
+    config = GFNConfig(batch_size=opts.batch_size, total_iterations=opts.warmup + opts.iterations)
+    spec = AgentSpec(slate_size=opts.slate_size, num_candidates=opts.num_candidates,
+                     num_features=NUM_FEATURES, num_items=opts.num_candidates,
+                     profile_dim=PROFILE_DIM, history_length=HISTORY_LENGTH)  # fmt: skip
     agent = SlateGFN_DB(spec, config, seed=opts.seed)
 
     def iteration() -> float:
@@ -83,23 +107,23 @@ def main(args: list[str] | None = None) -> dict:
     for _ in range(opts.warmup):
         iteration()
     start = time.perf_counter()
-    for _ in range(opts.iters):
+    for _ in range(opts.iterations):
         loss = iteration()
     seconds = time.perf_counter() - start
     result = {
-        "iterations_per_second": opts.iters / seconds,
+        "iterations_per_second": opts.iterations / seconds,
         "seconds": seconds,
-        "iterations": opts.iters,
-        "batch": opts.batch,
-        "slate_size": opts.slate,
-        "num_candidates": opts.items,
+        "iterations": opts.iterations,
+        "batch_size": opts.batch_size,
+        "slate_size": opts.slate_size,
+        "num_candidates": opts.num_candidates,
         "torch_threads": torch.get_num_threads(),
         "final_loss": float(loss),
     }
     print(
         f"SlateGFN_DB: {result['iterations_per_second']:.2f} it/s "
-        f"(batch {opts.batch}, slate {opts.slate}, {opts.items} candidates, "
-        f"{opts.iters} iterations, {result['torch_threads']} torch threads)"
+        f"(batch {opts.batch_size}, slate {opts.slate_size}, {opts.num_candidates} candidates, "
+        f"{opts.iterations} iterations, {result['torch_threads']} torch threads)"
     )
     return result
 

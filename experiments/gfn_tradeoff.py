@@ -36,6 +36,7 @@ from agents.gfn import SlateGFN
 from agents.loop import make_vector_env, run
 from agents.registry import make_agent
 from agents.spec import AgentSpec
+from experiments.cli_args import checked, parse
 from slategym.metrics import MetricsAccumulator, aggregate
 from slategym.validation import check_int
 
@@ -71,7 +72,7 @@ class Args:
     fresh: bool = False
     """Recompute the runs already in out/runs.jsonl."""
 
-    def __post_init__(self) -> None:
+    def check(self) -> None:
         for name in ("seeds", "iterations", "batch_size", "eval_users", "eval_steps", "threads"):
             check_int(name, getattr(self, name), 1)
         if not self.variants or set(self.variants) - {"db", "tb"}:
@@ -151,6 +152,7 @@ def study(args: Args) -> dict[str, Any]:
     """Run (or resume) the grid; returns the records and the table."""
     import torch
 
+    checked(args)
     torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "runs.jsonl"
@@ -180,9 +182,7 @@ def study(args: Args) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Command-line entry point (tyro): ``slategym gfn-tradeoff --help``."""
-    import tyro
-
-    return study(tyro.cli(Args, args=argv))
+    return study(parse(Args, argv, "slategym gfn-tradeoff"))
 
 
 if __name__ == "__main__":

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import tyro
 
 import slategym
+from experiments.cli_args import parse
 from slategym.limits import estimate_memory
 
 CASES: tuple[tuple[int | None, dict[str, Any]], ...] = (
@@ -71,7 +71,7 @@ def measured_peak(num_rows: int | None, **config: Any) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    args = tyro.cli(Args, args=argv)
+    args = parse(Args, argv, "slategym memory-estimate")
     rows = []
     print("| rows | configuration | measured peak | estimate | estimate / measured |")
     print("|---|---|---|---|---|")

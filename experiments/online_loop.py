@@ -1,25 +1,25 @@
 """The online recommendation loop on the platform view: log a day, pre-train, then serve and learn.
 
-The prototype of the GFlowNet online-recommendation write-up, on slategym's platform view (every
-user on one global clock, served one hourly slot at a time):
+On the platform view of a world (``SlateRec-Dynamic-v0`` by default: new items every day, drifting
+interests; every user on one global clock, served one hourly slot at a time), for every agent that
+learns from feedback (greedy, SlateQ, SlateGFN_DB, SlateGFN_TB by default):
 
 1. **Day 0, logging.** A uniform random policy serves every request of the first day; the
-   feedback (observation, slate, clicks, purchases, reward) is logged.
-2. **Offline pre-training.** A learning agent (SlateGFN_DB by default) is trained on that log:
+   feedback (observation, slate, clicks, purchases, reward, next observation) is logged.
+2. **Offline pre-training.** Each learning agent is trained on that same log:
    ``--pretrain-epochs`` passes over the logged rows, shuffled and cut into minibatches of the
    agent's ``batch_size`` (128 for the GFlowNets), one ``agent.update(Feedback)`` call per minibatch,
-   i.e. one gradient step each (the GFlowNets' ``"latest"`` replay buffer trains on exactly the
-   batch pushed). The pre-trained agent is checkpointed (``save``), and every learning arm starts
-   from that checkpoint (``load``), so the frozen and the online arm start identical.
+   i.e. one gradient step each for the GFlowNets. The pre-trained agent is checkpointed (``save``),
+   and both of its arms start from that checkpoint (``load``): frozen and online start identical.
 3. **Days 1+, deployment.** For each hourly slot: the users active in the slot ask for slates (as
    often as their sessions go on inside the hour), the policy answers them (``act``, exploring as
-   configured), the platform returns the simulated feedback. Three arms, from the same platform
-   state at the end of day 0 (same users, same day-0 log):
+   configured), the platform returns the simulated feedback. Every arm starts from the same
+   platform state at the end of day 0 (same users, same day-0 log):
 
    * ``random``: the logging policy, kept for the whole timeline (the floor);
-   * ``frozen``: the pre-trained agent, never updated;
-   * ``online``: the pre-trained agent, updated every ``--update-every`` slots from the feedback of
-     those slots (``--online-epochs`` passes, minibatches as in pre-training).
+   * ``<agent>-frozen``: the pre-trained agent, never updated;
+   * ``<agent>-online``: the pre-trained agent, updated every ``--update-every`` slots from the
+     feedback of those slots (``--online-epochs`` passes, minibatches as in pre-training).
 
 Reported per slot and per day, per arm and seed: active users, slates served, CTR (clicks per
 impression and share of slates with a click), purchase rate (purchases per slate and per click),
@@ -32,13 +32,13 @@ Outputs in ``--out`` (default ``results/online``):
   so an interrupted run keeps what it had finished;
 * ``pretrained_{agent}_seed{s}.ckpt``: the pre-trained checkpoint of each seed;
 * ``summary.json``: per arm, the days-1+ metrics as mean over seeds and 95% Student-t interval
-  (:func:`slategym.metrics.aggregate_runs`), the per-day curves, and the paired differences
-  online - frozen, online - random, frozen - random per seed with their intervals;
+  (:func:`slategym.metrics.aggregate_runs`), the per-day curves, and per agent the paired
+  differences online - frozen, online - random, frozen - random per seed with their intervals;
 * with ``--plot``: ``online_ctr_per_slot.png``, ``online_ctr_per_day.png``,
   ``online_active_users.png``.
 
-Run: ``python -m experiments.online_loop --plot`` (defaults: slategfn_db, 2000 users, 4 days,
-3 seeds); ``--quick`` for a tiny smoke run. See ``docs/online_loop.md``.
+Run: ``slategym online --plot`` (defaults: every learner, SlateRec-Dynamic-v0, 2000 users, 4 days,
+5 seeds); ``--quick`` for a tiny smoke run. See ``docs/online_loop.md``.
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ import copy
 import csv
 import json
 import math
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -63,20 +62,14 @@ from agents.loop import serve_slot, train_on_log
 from agents.registry import make_agent
 from agents.spec import AgentSpec
 from experiments.online_options import Options, parse_options
-from experiments.online_report import ARMS, COUNTS, METRICS, plot, print_report, summarize
-from slategym.config import SlateRecConfig
+from experiments.online_report import COUNTS, METRICS, arm_names, plot, print_report, summarize
 from slategym.metrics import MetricsAccumulator
 from slategym.platform import Platform
 from slategym.timeline import HOURS
+from slategym.worlds import world_config
 
 LOGGING_POLICY = "random"
 """The registered agent that serves day 0 and the ``random`` arm."""
-ARM_ROLES: dict[str, tuple[bool, bool]] = {
-    "random": (False, False),  # the logging policy, kept for the whole timeline
-    "frozen": (True, False),  # the pre-trained learner, never updated
-    "online": (True, True),  # the pre-trained learner, updated as feedback comes
-}
-"""Per arm: (serves with the pre-trained learner, keeps learning)."""
 
 SLOT_COLUMNS: tuple[str, ...] = (
     "seed",
@@ -188,15 +181,7 @@ class _SeedRun:
 
     def __init__(self, opts: Options, seed: int, bar: Any) -> None:
         self.opts, self.seed, self.bar = opts, seed, bar
-        config = SlateRecConfig(
-            num_users=opts.users,
-            days=opts.days,
-            num_items=opts.items,
-            num_candidates=opts.candidates,
-            slate_size=opts.slate_size,
-            catalog_seed=seed,
-            population_seed=seed,
-        )
+        config = world_config(opts.world, **opts.env(), catalog_seed=seed, population_seed=seed)
         self.platform = Platform(config)
         # User u draws from the stream keyed by (seed, u): seeds never share a stream.
         self.platform.reset(seed=seed)
@@ -216,13 +201,13 @@ class _SeedRun:
         plat, opts = lead.platform, self.opts
         day_index = plat.day
         day_acc = self.accumulator()
-        day_served = np.zeros(opts.users, bool)
+        day_served = np.zeros(opts.num_users, bool)
         day_live, day_updates = int((~plat.state.done).sum()), 0
         names = "/".join(a.name for a in arms)
         self.bar.set_postfix_str(f"seed {self.seed} {names} day {day_index}")
         for _ in range(HOURS):
             slot_acc = self.accumulator()
-            served = np.zeros(opts.users, bool)
+            served = np.zeros(opts.num_users, bool)
             live = int((~plat.state.done).sum())
             accs = [slot_acc, day_acc] + ([lead.total] if day_index > 0 else [])
             feedback = serve(plat, lead.agent, lead.explore, accs, served)
@@ -266,24 +251,16 @@ class _SeedRun:
             arm.days.append({**day_row, "arm": arm.name})
             arm.writer.write("days", arm.days[-1])
 
-    def run(self) -> dict[str, Any]:
+    def pretrain(self, agent: str, spec: AgentSpec) -> tuple[Path, dict[str, Any]]:
+        """Train ``agent`` on the day-0 log; returns its checkpoint and the pre-training figures."""
         opts, seed = self.opts, self.seed
-        spec = AgentSpec.from_env(self.platform)  # the platform's spaces size the agents
-        random_agent = make_agent(LOGGING_POLICY, spec, seed=seed)
-        writers = {name: _Writer(opts.out, name, seed) for name in ARMS}
-        day0 = [
-            _Arm(name, self.platform, random_agent, False, False, writers[name], self.accumulator())
-            for name in ARMS
-        ]
-        # Day 0: the random logging policy, one platform, recorded as day 0 of every arm.
-        self.play_day(day0)
-
-        # Offline pre-training on the day-0 log; every learning arm starts from its checkpoint.
-        learner = make_agent(opts.agent, spec, seed=seed, **opts.agent_config)
+        learner = make_agent(agent, spec, seed=seed, **opts.agent_options(agent))
         start = time.perf_counter()
-        logs = train(learner, self.log, opts, opts.pretrain_epochs, self.rng)
+        logs = train(learner, self.log, opts, opts.pretrain_epochs, np.random.default_rng([seed, 1]))
         losses = _losses(logs)
-        pretrain = {
+        checkpoint = opts.out / f"pretrained_{agent}_seed{seed}.ckpt"
+        learner.save(checkpoint)
+        return checkpoint, {
             "logged_slates": int(sum(p.size for p in self.log)),
             "epochs": opts.pretrain_epochs,
             "updates": len(logs),
@@ -291,23 +268,38 @@ class _SeedRun:
             "loss_last": losses[-1] if losses else float("nan"),
             "seconds": time.perf_counter() - start,
         }
-        checkpoint = opts.out / f"pretrained_{opts.agent}_seed{seed}.ckpt"
-        learner.save(checkpoint)
+
+    def run(self) -> dict[str, Any]:
+        opts, seed = self.opts, self.seed
+        spec = AgentSpec.from_env(self.platform)  # the platform's spaces size the agents
+        random_agent = make_agent(LOGGING_POLICY, spec, seed=seed)
+        arms = arm_names(opts.agents)
+        writers = {name: _Writer(opts.out, name, seed) for name in arms}
+        day0 = {name: _Arm(name, self.platform, random_agent, False, False, writers[name],
+                           self.accumulator()) for name in arms}  # fmt: skip
+        # Day 0: the random logging policy, one platform, recorded as day 0 of every arm.
+        self.play_day(list(day0.values()))
+
+        # Offline pre-training on the day-0 log; both arms of an agent start from its checkpoint.
+        out: dict[str, Any] = {"pretrain": {}, "arms": {}}
+        checkpoints = {}
+        for learner in opts.agents:
+            checkpoints[learner], out["pretrain"][learner] = self.pretrain(learner, spec)
         self.log = []
 
-        out: dict[str, Any] = {"pretrain": pretrain, "arms": {}}
-        for name, old in zip(ARMS, day0):
+        for name, old in day0.items():
             # Every arm continues from the same platform state at the start of day 1.
             plat = copy.deepcopy(self.platform)
-            uses_learner, learns = ARM_ROLES[name]
+            agent_name, _, role = name.rpartition("-")
             agent: Agent = copy.deepcopy(random_agent)
             explore = False
-            if uses_learner:
-                agent = make_agent(opts.agent, spec, seed=seed, **opts.agent_config)
-                agent.load(checkpoint)
+            if agent_name:
+                agent = make_agent(agent_name, spec, seed=seed, **opts.agent_options(agent_name))
+                agent.load(checkpoints[agent_name])
                 explore = opts.explore
-            arm = _Arm(name, plat, agent, explore, learns, old.writer, old.total,
+            arm = _Arm(name, plat, agent, explore, role == "online", old.writer, old.total,
                        old.slots, old.days)  # fmt: skip
+            self.rng = np.random.default_rng([seed, 2])  # minibatch shuffling, the same per arm
             start = time.perf_counter()
             for _ in range(1, opts.days):
                 self.play_day([arm])
@@ -326,10 +318,10 @@ def run(opts: Options) -> dict[str, Any]:
     torch.set_num_threads(opts.threads)
     start = time.perf_counter()
     runs: dict[int, dict[str, Any]] = {}
-    slots_per_seed = len(ARMS) * opts.days * HOURS
-    with tqdm(total=slots_per_seed * len(opts.seeds), unit="slot", disable=not opts.progress,
-              desc=f"online loop ({opts.agent})") as bar:  # fmt: skip
-        for seed in opts.seeds:
+    slots_per_seed = len(arm_names(opts.agents)) * opts.days * HOURS
+    with tqdm(total=slots_per_seed * len(opts.seed_values), unit="slot", disable=not opts.progress,
+              desc="online loop") as bar:  # fmt: skip
+        for seed in opts.seed_values:
             runs[seed] = _SeedRun(opts, seed, bar).run()
     summary = summarize(opts, runs)
     summary["runtime_seconds"] = time.perf_counter() - start
@@ -341,15 +333,10 @@ def run(opts: Options) -> dict[str, Any]:
     return summary
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
-    """Parse ``argv`` (validated before any work: ValueError on a bad option) and run the loop."""
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """Parse ``argv`` (checked before any work: ValueError naming the flag) and run the loop."""
     return run(parse_options(argv))
 
 
 if __name__ == "__main__":
-    try:
-        options = parse_options()
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-    run(options)
+    main()

@@ -17,8 +17,15 @@ from experiments.online_options import Options
 from slategym.metrics import aggregate, aggregate_runs
 from slategym.timeline import HOURS
 
-#: Arms of the loop, in the order they run.
-ARMS: tuple[str, ...] = ("random", "frozen", "online")
+LOGGING_ARM = "random"
+"""The arm served by the logging policy for the whole timeline (the floor)."""
+
+
+def arm_names(agents: tuple[str, ...]) -> list[str]:
+    """The arms of a run, in the order they run: random, then each agent frozen and online."""
+    return [LOGGING_ARM, *(f"{a}-{role}" for a in agents for role in ("frozen", "online"))]
+
+
 #: Metrics recorded per slot and per day (and aggregated in the summary).
 METRICS: tuple[str, ...] = (
     "ctr",
@@ -51,7 +58,7 @@ def summarize(opts: Options, runs: dict[int, dict[str, Any]]) -> dict[str, Any]:
     seeds = list(runs)
     keys = (*METRICS, *COUNTS)
     arms: dict[str, Any] = {}
-    for arm in ARMS:
+    for arm in arm_names(opts.agents):
         totals = [{k: runs[s]["arms"][arm]["days_1_plus"][k] for k in keys} for s in seeds]
         agg = aggregate_runs(totals)
         per_day = aggregate_runs(
@@ -72,7 +79,9 @@ def summarize(opts: Options, runs: dict[int, dict[str, Any]]) -> dict[str, Any]:
             },
         }  # fmt: skip
     paired: dict[str, Any] = {}
-    for a, b in (("online", "frozen"), ("online", "random"), ("frozen", "random")):
+    pairs = [(f"{g}-{a}", f"{g}-{b}" if b else LOGGING_ARM) for g in opts.agents
+             for a, b in (("online", "frozen"), ("online", None), ("frozen", None))]  # fmt: skip
+    for a, b in pairs:
         diffs: dict[str, Any] = {}
         for k in METRICS:
             d = [runs[s]["arms"][a]["days_1_plus"][k] - runs[s]["arms"][b]["days_1_plus"][k]
@@ -93,14 +102,21 @@ def summarize(opts: Options, runs: dict[int, dict[str, Any]]) -> dict[str, Any]:
             "paired": paired,
             "pretrain": {str(s): runs[s]["pretrain"] for s in seeds},
             "arm_seconds": {
-                arm: [runs[s]["arms"][arm]["seconds"] for s in seeds] for arm in ARMS
+                arm: [runs[s]["arms"][arm]["seconds"] for s in seeds] for arm in arm_names(opts.agents)
             },
         }
     )
 
 
 # -- figures --------------------------------------------------------------------------------------
-COLOURS = {"random": "tab:gray", "frozen": "tab:blue", "online": "tab:orange"}
+def _style(arm: str, agents: tuple[str, ...]) -> dict[str, Any]:
+    """Colour per agent (random grey), solid line online, dashed frozen."""
+    import matplotlib.pyplot as plt
+
+    if arm == LOGGING_ARM:
+        return {"color": "tab:gray", "ls": ":"}
+    agent, _, role = arm.rpartition("-")
+    return {"color": plt.get_cmap("tab10")(agents.index(agent)), "ls": "-" if role == "online" else "--"}
 
 
 def _rolling_ratio(num: np.ndarray, den: np.ndarray, window: int) -> np.ndarray:
@@ -121,10 +137,11 @@ def plot(opts: Options, runs: dict[int, dict[str, Any]], summary: dict[str, Any]
 
     seeds = list(runs)
     paths = []
-    label = f"{opts.agent}, {opts.users} users, {len(seeds)} seeds"
+    label = f"{opts.world}, {opts.num_users} users, {len(seeds)} seeds"
+    arms = arm_names(opts.agents)
 
-    fig, ax = plt.subplots(figsize=(10, 4))
-    for arm in ARMS:
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    for arm in arms:
         curves = []
         for s in seeds:
             rows = runs[s]["arms"][arm]["slots"]
@@ -133,46 +150,44 @@ def plot(opts: Options, runs: dict[int, dict[str, Any]], summary: dict[str, Any]
             curves.append(_rolling_ratio(clicks, imps, opts.smooth))
         agg = aggregate_runs([{"c": c} for c in curves], nan_policy="omit")["c"]
         x = np.arange(len(curves[0])) / HOURS
-        ax.plot(x, agg.mean, color=COLOURS[arm], label=arm)
-        if len(seeds) > 1:
-            ax.fill_between(x, agg.low, agg.high, color=COLOURS[arm], alpha=0.2, lw=0)
+        ax.plot(x, agg.mean, label=arm, **_style(arm, opts.agents))
     ax.axvline(1.0, color="k", ls="--", lw=0.8)
     ax.text(1.02, 0.98, "deployment (day 1)", transform=ax.get_xaxis_transform(), va="top")
     ax.set(xlabel="day", ylabel=f"CTR (trailing {opts.smooth}-slot window)",
            title=f"CTR per slot, mean over seeds and 95% CI ({label})")  # fmt: skip
-    ax.legend()
+    ax.legend(fontsize=7, ncol=3)
     paths.append(opts.out / "online_ctr_per_slot.png")
     fig.tight_layout()
     fig.savefig(paths[-1], dpi=110)
     plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plt.subplots(figsize=(7, 4.5))
     days = np.arange(opts.days)
-    for i, arm in enumerate(ARMS):
+    for i, arm in enumerate(arms):
         d = summary["arms"][arm]["per_day"]["ctr"]
         mean = np.array(d["mean"], float)
         low = np.array([np.nan if v is None else v for v in d["low"]], float)
         high = np.array([np.nan if v is None else v for v in d["high"]], float)
         err = np.vstack([mean - low, high - mean]) if len(seeds) > 1 else None
-        ax.errorbar(days + (i - 1) * 0.08, mean, yerr=err, color=COLOURS[arm], marker="o",
-                    capsize=3, label=arm)  # fmt: skip
+        ax.errorbar(days + (i - len(arms) / 2) * 0.03, mean, yerr=err, marker="o", ms=3,
+                    capsize=2, label=arm, **_style(arm, opts.agents))  # fmt: skip
     ax.set(xlabel="day (0 = random logging day)", ylabel="CTR (clicks / impression)",
            title="CTR per day, mean and 95% CI over seeds", xticks=days)  # fmt: skip
-    ax.legend()
+    ax.legend(fontsize=7, ncol=2)
     paths.append(opts.out / "online_ctr_per_day.png")
     fig.tight_layout()
     fig.savefig(paths[-1], dpi=110)
     plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(10, 4))
-    for arm in ARMS:
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    for arm in arms:
         users = np.mean([[r["active_users"] for r in runs[s]["arms"][arm]["slots"]]
                          for s in seeds], axis=0)  # fmt: skip
-        ax.plot(np.arange(users.size) / HOURS, users, color=COLOURS[arm], label=arm)
+        ax.plot(np.arange(users.size) / HOURS, users, label=arm, **_style(arm, opts.agents))
     ax.axvline(1.0, color="k", ls="--", lw=0.8)
     ax.set(xlabel="day", ylabel="users served in the slot",
            title=f"Active users per slot, mean over seeds ({label})")  # fmt: skip
-    ax.legend()
+    ax.legend(fontsize=7, ncol=3)
     paths.append(opts.out / "online_active_users.png")
     fig.tight_layout()
     fig.savefig(paths[-1], dpi=110)
@@ -188,14 +203,14 @@ def print_report(summary: dict[str, Any]) -> None:
         return f"{m['mean'] * scale:.4f} ± {half:.4f}"
 
     print(f"days 1+ ({len(summary['seeds'])} seeds, mean ± 95% CI half-width):")
-    print(f"{'arm':>8} {'ctr':>18} {'slate_ctr':>18} {'purch/slate':>18} {'ild':>18}")
+    print(f"{'arm':>20} {'ctr':>18} {'slate_ctr':>18} {'purch/slate':>18} {'ild':>18}")
     for arm, res in summary["arms"].items():
         m = res["days_1_plus"]
-        print(f"{arm:>8} {ci(m['ctr']):>18} {ci(m['slate_ctr']):>18} "
+        print(f"{arm:>20} {ci(m['ctr']):>18} {ci(m['slate_ctr']):>18} "
               f"{ci(m['purchases_per_slate']):>18} {ci(m['ild']):>18}")  # fmt: skip
     for name, diffs in summary["paired"].items():
-        print(f"{name:>16}: ctr {ci(diffs['ctr'])}, slate_ctr {ci(diffs['slate_ctr'])}")
+        print(f"{name:>36}: reward {ci(diffs['mean_reward'])}, slate_ctr {ci(diffs['slate_ctr'])}")
     print("CTR per day:")
     for arm, res in summary["arms"].items():
-        print(f"{arm:>8} " + " ".join(f"{v:.4f}" for v in res["per_day"]["ctr"]["mean"]))
+        print(f"{arm:>20} " + " ".join(f"{v:.4f}" for v in res["per_day"]["ctr"]["mean"]))
     print(f"runtime {summary['runtime_seconds']:.1f} s")

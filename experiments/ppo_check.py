@@ -1,10 +1,10 @@
 """Does PPO learn on the default SlateRec-v0? Train it for a few seeds, evaluate against random.
 
-``python -m experiments.ppo_check [--steps 50000] [--seeds 0 1 2] [--eval-users 64]
-[--eval-steps 300] [--eval-seed 10000] [--threads 1]``
+``slategym ppo-check [--train-steps 50000] [--seeds 0 1 2] [--eval-users 64] [--eval-steps 300]
+[--eval-seed 10000] [--threads 1]``
 
 For each seed, :class:`agents.ppo.PPOAgent` (defaults of :data:`agents.ppo.PPO_DEFAULTS`) trains for
-``--steps`` environment steps on ``gym.make("SlateRec-v0")`` defaults. Every agent is then evaluated
+``--train-steps`` environment steps on ``gym.make("SlateRec-v0")`` defaults. Every agent is then evaluated
 with :func:`agents.loop.run` (``learn=False``, ``explore=False``) on the same held-out cohort: a
 native vector env of ``--eval-users`` rows reset with ``--eval-seed``, stepped ``--eval-steps`` times.
 The figure is the slate CTR (share of served slates with a click). Alongside the trained PPO the
@@ -14,9 +14,9 @@ agent of the same seed and the oracle (an upper bound that reads hidden state).
 
 from __future__ import annotations
 
-import argparse
 import functools
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,32 +27,34 @@ from agents.base import Agent, TrainsItself
 from agents.loop import make_vector_env, run
 from agents.registry import make_agent
 from agents.spec import AgentSpec
+from experiments.cli_args import parse
 from slategym.metrics import aggregate, slate_ctr
+from slategym.validation import check_int
 
 
 @dataclass(frozen=True)
 class Options:
-    """Arguments of the check (defaults as on the command line)."""
+    """Does PPO learn on the default SlateRec-v0? (see the module docstring)"""
 
-    steps: int = 50_000  # PPO training steps per seed (summed over its n_envs envs)
-    seeds: tuple[int, ...] = (0, 1, 2)  # one PPO (and one random agent) per seed
-    eval_users: int = 64  # rows of the evaluation vector env
-    eval_steps: int = 300  # vector-env steps of the evaluation
-    eval_seed: int = 10_000  # reset seed of the evaluation cohort (not used in training)
-    threads: int = 1  # torch intra-op threads
+    train_steps: int = 50_000
+    """PPO training steps per seed (summed over its n_envs envs)."""
+    seeds: tuple[int, ...] = (0, 1, 2)
+    """One PPO (and one random agent) per seed."""
+    eval_users: int = 64
+    """Rows of the evaluation vector env."""
+    eval_steps: int = 300
+    """Vector-env steps of the evaluation."""
+    eval_seed: int = 10_000
+    """Reset seed of the evaluation cohort (not used in training)."""
+    threads: int = 1
+    """torch intra-op threads."""
 
-
-def parse(argv: list[str] | None) -> Options:
-    d = Options()
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--steps", type=int, default=d.steps)
-    p.add_argument("--seeds", type=int, nargs="+", default=list(d.seeds))
-    p.add_argument("--eval-users", type=int, default=d.eval_users)
-    p.add_argument("--eval-steps", type=int, default=d.eval_steps)
-    p.add_argument("--eval-seed", type=int, default=d.eval_seed)
-    p.add_argument("--threads", type=int, default=d.threads)
-    a = p.parse_args(argv)
-    return Options(a.steps, tuple(a.seeds), a.eval_users, a.eval_steps, a.eval_seed, a.threads)
+    def check(self) -> None:
+        for name in ("train_steps", "eval_users", "eval_steps", "threads"):
+            check_int(name, getattr(self, name), 1)
+        check_int("eval_seed", self.eval_seed, 0)
+        if not self.seeds or any(s < 0 for s in self.seeds):
+            raise ValueError(f"seeds={list(self.seeds)} is not allowed: expected seeds >= 0")
 
 
 def evaluate(agent: Agent, envs: gym.vector.VectorEnv, opts: Options) -> float:
@@ -66,11 +68,11 @@ def evaluate(agent: Agent, envs: gym.vector.VectorEnv, opts: Options) -> float:
     return slate_ctr(np.concatenate(clicks))
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Train and evaluate; returns per-seed slate CTRs and their mean with a 95% t-interval."""
     import torch
 
-    opts = parse(argv)
+    opts = parse(Options, argv, "slategym ppo-check")
     torch.set_num_threads(opts.threads)
     envs = make_vector_env(opts.eval_users)  # the held-out cohort, also what the agents are sized by
     spec = AgentSpec.from_env(envs)
@@ -81,7 +83,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ppo = make_agent("ppo", spec, seed=seed)
         row = {"seed": float(seed), "ppo_untrained": evaluate(ppo, envs, opts)}
         assert isinstance(ppo, TrainsItself)
-        ppo.fit(make_env, opts.steps)
+        ppo.fit(make_env, opts.train_steps)
         seconds = time.perf_counter() - start
         row["ppo"] = evaluate(ppo, envs, opts)
         row["random"] = evaluate(make_agent("random", spec, seed=seed), envs, opts)

@@ -37,11 +37,11 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-import tyro
 from scipy import stats
 
 import slategym  # noqa: F401  (registers the worlds)
 from agents.registry import make_agent
+from experiments.cli_args import parse
 from slategym.validation import check_int
 
 PRESETS = {
@@ -73,7 +73,7 @@ class Args:
     truth: bool = False
     """Also compute the formulas' expectations by Monte Carlo (about a minute)."""
 
-    def __post_init__(self) -> None:
+    def check(self) -> None:
         check_int("episodes", self.episodes, 2)
         check_int("batch", self.batch, 1)
         check_int("seed", self.seed, 0)
@@ -250,7 +250,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    args = tyro.cli(Args, args=argv, prog="slategym recsim-compare")
+    args = parse(Args, argv, "slategym recsim-compare")
     paths = reference_files(args)
     args.out.mkdir(parents=True, exist_ok=True)
     results = []

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import tyro
+
+from experiments.cli_args import parse
 
 
 @dataclass
@@ -105,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     import slategym  # noqa: F401  (registers SlateRec-v0)
     from agents.sb3_vec_env import make_sb3_vec_env
 
-    args = tyro.cli(Args, args=argv)
+    args = parse(Args, argv, "slategym sb3-throughput")
     for name, value in (("rows", args.rows), ("n_envs", args.n_envs)):
         if value < 1 or args.rollout % value:
             raise ValueError(

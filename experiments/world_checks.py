@@ -45,13 +45,13 @@ from typing import Any, Literal
 
 import gymnasium as gym
 import numpy as np
-import tyro
 
 import slategym
 from agents.base import Agent, Feedback
 from agents.loop import evaluate, run
 from agents.registry import make_agent
-from experiments.benchmark import check_output
+from experiments.cli_args import checked, parse
+from experiments.executor import check_output
 from slategym.metrics import aggregate
 from slategym.platform import Platform
 from slategym.timeline import HOURS
@@ -93,7 +93,7 @@ class Args:
     """Extra ``gym.make`` keywords for every world as ``KEY=VALUE`` (VALUE read as JSON when it
     parses), e.g. ``--env num_items=300 num_candidates=20``."""
 
-    def __post_init__(self) -> None:
+    def check(self) -> None:
         for name in ("seeds", "train_steps", "batch_size", "eval_users", "num_users"):
             check_int(name, getattr(self, name), 1)
         if self.days is not None:
@@ -329,6 +329,7 @@ def _unit(path: Path, settings: dict[str, Any], compute: Any) -> dict[str, Any]:
 
 def world_checks(args: Args) -> dict[str, Any]:
     """Run the checks of ``args``; returns the summary also written to ``out/summary.json``."""
+    checked(args)
     out = check_output(args.out)
     version = {"slategym": slategym.__version__, "env": args.overrides}
     summary: dict[str, Any] = {"args": {k: str(v) for k, v in asdict(args).items()}}
@@ -418,10 +419,7 @@ def plot(summary: dict[str, Any], out: Path) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    args = tyro.cli(Args, args=argv, prog="slategym worlds")
-    if args.quick:
-        args = Args(**{**asdict(args), **QUICK})
-    return world_checks(args)
+    return world_checks(parse(Args, argv, "slategym worlds", quick=QUICK))
 
 
 if __name__ == "__main__":

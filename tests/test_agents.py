@@ -356,7 +356,7 @@ def test_the_oracle_upper_bound_beats_every_agent(trained_ctr: dict[str, float])
 def test_ppo_check_script_on_a_tiny_budget() -> None:
     from experiments.ppo_check import main
 
-    out = main(["--steps", "1", "--seeds", "0", "--eval-users", "4", "--eval-steps", "3"])
+    out = main(["--train-steps", "1", "--seeds", "0", "--eval-users", "4", "--eval-steps", "3"])
     (run_,) = out["runs"]
     for key in ("ppo", "ppo_untrained", "random", "oracle (upper bound)"):
         assert 0.0 <= run_[key] <= 1.0 and out[key]["mean"] == run_[key]

@@ -11,11 +11,14 @@ import pytest
 import torch
 
 from experiments import online_loop
-from experiments.online_loop import ARMS, DAY_COLUMNS, SLOT_COLUMNS, main, parse_options
+from experiments.online_loop import DAY_COLUMNS, SLOT_COLUMNS, main, parse_options
+from experiments.online_options import LEARNERS
+from experiments.online_report import arm_names
 
 torch.set_num_threads(1)
 
-TINY = ["--quick", "--users", "40", "--no-progress"]
+TINY = ["--quick", "--num-users", "40", "--no-progress"]
+ARMS = arm_names(LEARNERS)
 RATES = ("ctr", "slate_ctr", "conversion_rate")
 
 
@@ -40,6 +43,8 @@ def test_outputs_exist_and_are_sane(quick_run: tuple[Path, dict]) -> None:
     opts = summary["options"]
     days, seeds = opts["days"], summary["seeds"]
     assert seeds == [0, 1]
+    assert opts["world"] == "SlateRec-Dynamic-v0" and tuple(opts["agents"]) == LEARNERS
+    assert set(LEARNERS) == {"greedy", "slateq", "slategfn_db", "slategfn_tb"}
     assert set(summary["arms"]) == set(ARMS)
     for arm in ARMS:
         for seed in seeds:
@@ -72,25 +77,28 @@ def test_outputs_exist_and_are_sane(quick_run: tuple[Path, dict]) -> None:
             total_slates = sum(int(d["slates"]) for d in day_rows)
             assert total_slates > 0
             updates = sum(int(r["updates"]) for r in slots)
-            assert (updates > 0) == (arm == "online")
+            assert (updates > 0) == arm.endswith("-online")
     # Day 0 is the shared random logging day: identical rows in every arm.
     for seed in seeds:
         day0 = [
             [{k: v for k, v in r.items() if k != "arm"} for r in _read(out / name)[:24]]
             for name in (f"{a}_seed{seed}_slots.csv" for a in ARMS)
         ]
-        assert day0[0] == day0[1] == day0[2]
+        assert all(d == day0[0] for d in day0)
     for arm in ARMS:
         m = summary["arms"][arm]["days_1_plus"]["ctr"]
         assert 0.0 <= m["mean"] <= 1.0 and m["low"] <= m["mean"] <= m["high"]
         assert len(summary["arms"][arm]["per_day"]["ctr"]["mean"]) == days
-    assert set(summary["paired"]) == {"online_minus_frozen", "online_minus_random",
-                                      "frozen_minus_random"}  # fmt: skip
+    assert set(summary["paired"]) == {f"{a}-{x}_minus_{a}-{y}" if y != "random" else
+                                      f"{a}-{x}_minus_random" for a in LEARNERS
+                                      for x, y in (("online", "frozen"), ("online", "random"),
+                                                   ("frozen", "random"))}  # fmt: skip
     on_disk = json.loads((out / "summary.json").read_text())
     assert on_disk["arms"] == summary["arms"]
     for name in ("online_ctr_per_slot.png", "online_ctr_per_day.png", "online_active_users.png"):
         assert (out / name).stat().st_size > 1000
-    assert (out / "pretrained_slategfn_db_seed0.ckpt").exists()
+    for agent in LEARNERS:
+        assert (out / f"pretrained_{agent}_seed0.ckpt").exists()
 
 
 def test_same_seed_rerun_is_identical(quick_run: tuple[Path, dict], tmp_path: Path) -> None:
@@ -104,32 +112,36 @@ def test_same_seed_rerun_is_identical(quick_run: tuple[Path, dict], tmp_path: Pa
         assert again["arms"][arm]["days_1_plus"]["ctr"]["per_seed"] == [per_seed[1]]
 
 
-def test_greedy_agent_runs(tmp_path: Path) -> None:
-    summary = main(["--quick", "--users", "30", "--seeds", "1", "--agent", "greedy",
-                    "--no-progress", "--out", str(tmp_path)])  # fmt: skip
-    assert summary["options"]["agent"] == "greedy"
-    assert 0.0 <= summary["arms"]["online"]["days_1_plus"]["ctr"]["mean"] <= 1.0
+def test_frozen_and_online_arms_start_from_the_same_checkpoint(quick_run: tuple[Path, dict]) -> None:
+    """The first slot of day 1 is served by identical policies: frozen and online differ only
+    after the online arm's first update (made at the end of that slot)."""
+    out, _ = quick_run
+    for agent in LEARNERS:
+        frozen = _read(out / f"{agent}-frozen_seed0_slots.csv")[24]
+        online = _read(out / f"{agent}-online_seed0_slots.csv")[24]
+        keys = ("active_users", "slates", "impressions", "clicks", "purchases")
+        assert [frozen[k] for k in keys] == [online[k] for k in keys], agent
 
 
 @pytest.mark.parametrize(
     ("argv", "names"),
     [
-        (["--agent", "ppo"], ["--agent", "ppo", "fit"]),
-        (["--agent", "oracle"], ["--agent", "oracle", "hidden state"]),
-        (["--agent", "random"], ["--agent", "random"]),
-        (["--agent", "nope"], ["--agent", "nope", "slategfn_db"]),
-        (["--users", "0"], ["--users", "0", ">= 1"]),
-        (["--days", "1"], ["--days", "1", ">= 2"]),
-        (["--seeds", "0"], ["--seeds", "0"]),
-        (["--seed-list", "2", "2"], ["--seed-list", "distinct"]),
-        (["--update-every", "0"], ["--update-every", "0"]),
+        (["--agents", "ppo"], ["--agents=", "ppo", "fit"]),
+        (["--agents", "oracle"], ["--agents=", "oracle", "hidden state"]),
+        (["--agents", "random"], ["--agents=", "random"]),
+        (["--agents", "nope"], ["--agents=", "nope", "slategfn_db"]),
+        (["--num-users", "0"], ["--num-users=0", ">= 1"]),
+        (["--days", "1"], ["--days=1", ">= 2"]),
+        (["--seeds", "0"], ["--seeds=0"]),
+        (["--seed-list", "2", "2"], ["--seed-list=", "distinct"]),
+        (["--update-every", "0"], ["--update-every=0"]),
         (["--online-epochs", "-1"], ["--online-epochs"]),
         (["--pretrain-epochs", "-2"], ["--pretrain-epochs"]),
-        (["--slate-size", "30", "--candidates", "20"], ["--slate-size", "30"]),
-        (["--agent-config", "lr=-1"], ["lr"]),
-        (["--agent-config", "not_a_field=3"], ["not_a_field", "GFNConfig"]),
-        (["--agent-config", "nonsense"], ["--agent-config", "KEY=VALUE"]),
-        (["--users", "many"], ["--users", "many"]),
+        (["--slate-size", "30", "--num-candidates", "20"], ["--slate-size=30"]),
+        (["--world", "SlateRec-v9"], ["--world=", "SlateRec-v9"]),
+        (["--agent-option", "slategfn_db.lr=-1"], ["lr"]),
+        (["--agent-option", "slategfn_db.not_a_field=3"], ["not_a_field", "GFNConfig"]),
+        (["--agent-option", "nonsense"], ["--agent-option=", "AGENT.KEY=VALUE"]),
     ],
 )
 def test_bad_arguments_raise_before_work(
@@ -149,16 +161,17 @@ def test_bad_arguments_raise_before_work(
 def test_unwritable_out_folder(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(ValueError, match="--out"):
+    with pytest.raises(ValueError, match="--out="):
         parse_options(["--quick", "--out", str(blocker)])
-    with pytest.raises(ValueError, match="--out"):
+    with pytest.raises(ValueError, match="--out="):
         parse_options(["--quick", "--out", str(blocker / "sub")])
 
 
-def test_slateq_agent_runs(tmp_path: Path) -> None:
+def test_one_agent_on_another_world(tmp_path: Path) -> None:
     """SlateQ learns from transitions: the loop's feedback carries the users' next observations."""
-    summary = main(["--quick", "--users", "30", "--seeds", "1", "--agent", "slateq",
-                    "--no-progress", "--out", str(tmp_path)])  # fmt: skip
-    assert summary["options"]["agent"] == "slateq"
-    assert summary["pretrain"]["0"]["updates"] > 0
-    assert 0.0 <= summary["arms"]["online"]["days_1_plus"]["ctr"]["mean"] <= 1.0
+    summary = main(["--quick", "--num-users", "30", "--seeds", "1", "--agents", "slateq",
+                    "--world", "SlateRec-v0", "--no-progress", "--out", str(tmp_path)])  # fmt: skip
+    assert summary["options"]["world"] == "SlateRec-v0"
+    assert set(summary["arms"]) == {"random", "slateq-frozen", "slateq-online"}
+    assert summary["pretrain"]["0"]["slateq"]["updates"] > 0
+    assert 0.0 <= summary["arms"]["slateq-online"]["days_1_plus"]["ctr"]["mean"] <= 1.0

@@ -90,7 +90,7 @@ HAND_INSTALLED = {"obp": "experiments/ope_obp_check.py"}
 install from the index with the others (obp 0.4.1, installed by hand as docs/ope.md describes)."""
 
 
-ALL = ("agents", "experiments", "data")
+ALL = ("agents", "experiments", "data", "ray")
 
 
 @pytest.mark.parametrize(

@@ -26,9 +26,9 @@ def test_world_checks_script_runs_and_resumes(tmp_path: Path) -> None:
     assert (tmp_path / "runs" / runs[0]).stat().st_mtime_ns == stamp
     assert again["dynamic"] == first["dynamic"]
     with pytest.raises(ValueError, match="worlds=.* not registered"):
-        Args(worlds=("SlateRec-Nowhere-v0",))
+        Args(worlds=("SlateRec-Nowhere-v0",)).check()
     with pytest.raises(ValueError, match="env item 'num_items' is not allowed: expected KEY=VALUE"):
-        Args(env=("num_items",))
+        Args(env=("num_items",)).check()
 
 
 @pytest.mark.slow
