@@ -140,6 +140,20 @@ class Simulator:
             raise ValueError(f"backend='compiled' is not allowed for this world: {reason}")
         return None
 
+    def __getstate__(self) -> dict[str, Any]:
+        # compiled entry points and worker threads do not pickle: rebuilt on unpickling
+        state = self.__dict__.copy()
+        kernel = state.pop("kernel", None)
+        state["_kernel_threads"] = 1 if kernel is None else kernel.num_threads
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        threads = state.pop("_kernel_threads", 1)
+        self.__dict__.update(state)
+        self.kernel = self._compiled_world()
+        if self.kernel is not None:
+            self.kernel.set_threads(threads)
+
     def _check_catalog(self, catalog: Catalog) -> Catalog:
         """The item model's catalog, checked once against the config (ValueError if unusable)."""
         c = self.config

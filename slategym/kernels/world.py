@@ -193,11 +193,13 @@ def step_rows(
                 o_interests[r, q] = interests[r, q]
         for q in range(t):
             o_fatigue[r, q] = up[DECAY] * fatigue[r, q]
-        if up[W_F]:
-            for j in range(k):
-                if clicks[r, j]:
-                    tp = topic[item_ids[r, j]]
-                    o_fatigue[r, tp] = o_fatigue[r, tp] + 1.0
+        if up[W_F]:  # decayed + clicks per topic (counted first, as np.bincount does)
+            for q in range(t):
+                count = 0.0
+                for j in range(k):
+                    if clicks[r, j] and topic[item_ids[r, j]] == q:
+                        count += 1.0
+                o_fatigue[r, q] = o_fatigue[r, q] + count
         leave = user.leave_probability(
             sat, s_streak, patience[uid], up[L_0], up[L_S], up[L_N]
         )
