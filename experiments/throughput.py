@@ -25,6 +25,10 @@ Results are rewritten to ``--out`` (JSON) after every measurement; ``--plot PATH
 user-steps/s against ``N`` (log-log, one line per configuration and mode).
 
 Run: ``python -m experiments.throughput --plot docs/img/throughput.png``
+
+``slategym throughput compare [options]`` is another report, the figures of the compiled kernels
+against the numpy path, the native env against Sync and (optionally) slategym against RecSim:
+see :mod:`experiments.throughput_compare`.
 """
 
 from __future__ import annotations
@@ -400,6 +404,11 @@ def plot(results: list[dict], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> dict:
     """Run the measurements; returns the report that is also written to ``--out``."""
+    given = sys.argv[1:] if argv is None else argv
+    if given and given[0] == "compare":
+        from experiments import throughput_compare
+
+        return throughput_compare.main(given[1:])
     opts = parse_args(argv)
     report: dict[str, Any] = {
         "command": "python -m experiments.throughput " + " ".join(argv or sys.argv[1:]),
