@@ -30,7 +30,10 @@ def _scalar(value: np.ndarray) -> Any:
 
 def step_info(outcome: StepOutcome, row: int) -> dict[str, Any]:
     """The ``info`` dict of one row after a step (Python scalars, fresh arrays)."""
-    return {key: _scalar(value[row]) for key, value in step_info_arrays(outcome).items()}
+    return {
+        key: value.item(row) if value.ndim == 1 else value[row].copy()
+        for key, value in step_info_arrays(outcome).items()
+    }
 
 
 def reset_info(state: SimState, row: int) -> dict[str, Any]:

@@ -118,6 +118,7 @@ class CompiledWorld:
 
         self._entry_point = entry_point
         self._entries: dict[Any, Any] = {}
+        self._made: SimState | None = None  # the last state made here (C-contiguous arrays)
         self.num_threads = 1
         self._pool: ThreadPoolExecutor | None = None
         self.set_threads(num_threads)
@@ -218,15 +219,22 @@ class CompiledWorld:
             out.item_ids, out.valid, out.n_duplicates, out.affinities, out.clicks, out.purchases,
             out.dwell, out.reward, out.session_ended, out.churned, out.truncated, out.day, out.hour,
         )  # fmt: skip
-        inputs = (
+        inputs = (slates,) if state is self._made else self._arrays(state, slates)
+        for status, _row in self._run(self._world.step_rows, n, args, inputs):
+            if status != self._world.OK:
+                return None
+        self._made = new
+        return new, out
+
+    @staticmethod
+    def _arrays(state: SimState, slates: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The arrays of ``state`` the step kernel reads, ``slates`` first."""
+        us = state.user
+        return (
             slates, state.key, state.counter, state.clock, state.session_index,
             state.session_step, state.candidates, state.history_ids, state.history_response,
             state.done, us.user_id, us.interests, us.fatigue, us.satisfaction, us.no_click_streak,
         )  # fmt: skip
-        for status, _row in self._run(self._world.step_rows, n, args, inputs):
-            if status != self._world.OK:
-                return None
-        return new, out
 
     def reset(
         self, keys: np.ndarray, counters: np.ndarray, user_ids: np.ndarray | None
@@ -261,6 +269,7 @@ class CompiledWorld:
             state.done, u.user_id, u.interests, u.fatigue, u.satisfaction, u.no_click_streak,
         )  # fmt: skip
         self._run(self._world.reset_rows, n, args, ())
+        self._made = state
         return state
 
     def observe(self, state: SimState) -> dict[str, np.ndarray]:
@@ -281,10 +290,7 @@ class CompiledWorld:
             state.clock, state.session_step, state.candidates, state.history_ids,
             state.history_response, state.user.user_id, *self._observe_world, *obs.values(),
         )  # fmt: skip
-        inputs = (
-            state.clock, state.session_step, state.candidates, state.history_ids,
-            state.history_response, state.user.user_id,
-        )  # fmt: skip
+        inputs = () if state is self._made else args[:6]
         self._run(self._world.observe_rows, n, args, inputs)
         return obs
 
