@@ -207,7 +207,8 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
                 f"candidate indices in [0, {c.num_candidates - 1}]"
             )
         slates = self.sim.validate_slates(action[None], 1)
-        self._state, outcome = self.sim.step(self._state, slates)
+        # reuse: the compiled path writes the state in place (two alternating buffers)
+        self._state, outcome = self.sim.step(self._state, slates, reuse=True)
         self._last = outcome
         if self._repeats.active:  # warns once if the slates keep repeating items
             self._repeats.update(int(outcome.n_duplicates[0]))

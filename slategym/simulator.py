@@ -340,10 +340,17 @@ class Simulator:
         return arr
 
     # -- step ---------------------------------------------------------------------------------------
-    def step(self, state: SimState, slates: np.ndarray) -> tuple[SimState, StepOutcome]:
-        """Serve ``slates (N, K)`` (validated candidate indices) to every row of ``state``."""
+    def step(
+        self, state: SimState, slates: np.ndarray, reuse: bool = False
+    ) -> tuple[SimState, StepOutcome]:
+        """Serve ``slates (N, K)`` (validated candidate indices) to every row of ``state``.
+
+        The new state and the outcome are fresh arrays, unless ``reuse``: then the compiled path
+        writes them into two buffers it alternates between (the single env's fast path), valid
+        until the second next call with ``reuse``.
+        """
         if self.kernel is not None:
-            done = self.kernel.step(state, slates)
+            done = self.kernel.step(state, slates, reuse)
             if done is not None:  # None: a row failed a check; the general path raises
                 return done  # type: ignore[no-any-return]
         c, cat, pop = self.config, self.catalog, self.population

@@ -119,6 +119,8 @@ class CompiledWorld:
         self._entry_point = entry_point
         self._entries: dict[Any, Any] = {}
         self._made: SimState | None = None  # the last state made here (C-contiguous arrays)
+        self._buffers: list[SimState] = []  # the two state buffers of step(reuse=True)
+        self._plans: dict[int, tuple[Any, ...]] = {}  # id(state) -> arguments of a pool step
         self.num_threads = 1
         self._pool: ThreadPoolExecutor | None = None
         self.set_threads(num_threads)
@@ -161,32 +163,66 @@ class CompiledWorld:
         self.set_threads(1)
 
     # -- the simulator's functions ------------------------------------------------------------------
-    def step(self, state: SimState, slates: np.ndarray) -> tuple[SimState, StepOutcome] | None:
-        """``Simulator.step``, or None when a row fails a check (the general path then raises)."""
+    def step(
+        self, state: SimState, slates: np.ndarray, reuse: bool = False
+    ) -> tuple[SimState, StepOutcome] | None:
+        """``Simulator.step``, or None when a row fails a check (the general path then raises).
+
+        ``reuse``: write the next state into one of two buffers kept here, alternately, and the
+        outcome into a buffer of its own (the single env's fast path: a step allocates nothing).
+        The returned state and outcome then stay valid until the second next call.
+        """
         n, k = slates.shape
-        us = state.user
-        if us.extra:
+        if state.user.extra:
             return None
-        new = SimState(
-            key=state.key,
+        plan = self._plans.get(id(state)) if reuse else None
+        if plan is None or plan[0] is not state or plan[2].item_ids.shape != (n, k):
+            if reuse:
+                if len(self._buffers) != 2 or self._buffers[0].num_rows != n:
+                    self._buffers = [self._empty_state(state, n) for _ in range(2)]
+                    self._plans.clear()
+                new = self._buffers[1] if state is self._buffers[0] else self._buffers[0]
+            else:
+                new = self._empty_state(state, n)
+            out = self._empty_outcome(state, new, n, k)
+            plan = (state, new, out, *self._step_args(state, new, out))
+            if reuse and any(state is b for b in self._buffers):
+                self._plans[id(state)] = plan
+        _, new, out, head, tail = plan
+        trusted = state is self._made or any(state is b for b in self._buffers)
+        inputs = (slates,) if trusted else self._arrays(state, slates)
+        for status, _row in self._run(self._world.step_rows, n, (*head, slates, *tail), inputs):
+            if status != self._world.OK:
+                return None
+        self._made = new
+        return new, out
+
+    @staticmethod
+    def _empty_state(state: SimState, n: int) -> SimState:
+        us = state.user
+        return SimState(
+            key=np.empty(n, np.uint64),
             counter=np.empty(n, np.uint64),
             user=UserState(
-                user_id=us.user_id,
-                interests=np.empty_like(us.interests),
-                fatigue=np.empty_like(us.fatigue),
+                user_id=np.empty(n, np.int64),
+                interests=np.empty(us.interests.shape),
+                fatigue=np.empty(us.fatigue.shape),
                 satisfaction=np.empty(n),
                 no_click_streak=np.empty(n, np.int64),
             ),
             clock=np.empty(n),
             session_index=np.empty(n, np.int64),
             session_step=np.empty(n, np.int64),
-            candidates=np.empty_like(state.candidates),
-            history_ids=np.empty_like(state.history_ids),
-            history_response=np.empty_like(state.history_response),
+            candidates=np.empty(state.candidates.shape, np.int64),
+            history_ids=np.empty(state.history_ids.shape, np.int64),
+            history_response=np.empty(state.history_response.shape, np.float32),
             done=np.empty(n, bool),
         )
+
+    @staticmethod
+    def _empty_outcome(state: SimState, new: SimState, n: int, k: int) -> StepOutcome:
         churned = np.empty(n, bool)
-        out = StepOutcome(
+        return StepOutcome(
             item_ids=np.empty((n, k), np.int64),
             valid=np.empty((n, k), bool),
             n_duplicates=np.empty(n, np.int64),
@@ -204,27 +240,27 @@ class CompiledWorld:
             hour=np.empty(n, np.int64),
             session_index=state.session_index,
             session_step=state.session_step,
-            user_id=us.user_id,
+            user_id=new.user.user_id,
             satisfaction=new.user.satisfaction,
         )
-        nu = new.user
-        args = (
-            *self._step_world, slates,
+
+    def _step_args(
+        self, state: SimState, new: SimState, out: StepOutcome
+    ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        """The arguments of ``step_rows`` before and after ``slates``."""
+        us, nu = state.user, new.user
+        head = self._step_world
+        tail = (
             state.key, state.counter, state.clock, state.session_index, state.session_step,
             state.candidates, state.history_ids, state.history_response, state.done,
             us.user_id, us.interests, us.fatigue, us.satisfaction, us.no_click_streak,
-            new.counter, new.clock, new.session_index, new.session_step, new.candidates,
-            new.history_ids, new.history_response, new.done,
+            new.key, nu.user_id, new.counter, new.clock, new.session_index, new.session_step,
+            new.candidates, new.history_ids, new.history_response, new.done,
             nu.interests, nu.fatigue, nu.satisfaction, nu.no_click_streak,
             out.item_ids, out.valid, out.n_duplicates, out.affinities, out.clicks, out.purchases,
             out.dwell, out.reward, out.session_ended, out.churned, out.truncated, out.day, out.hour,
         )  # fmt: skip
-        inputs = (slates,) if state is self._made else self._arrays(state, slates)
-        for status, _row in self._run(self._world.step_rows, n, args, inputs):
-            if status != self._world.OK:
-                return None
-        self._made = new
-        return new, out
+        return head, tail
 
     @staticmethod
     def _arrays(state: SimState, slates: np.ndarray) -> tuple[np.ndarray, ...]:

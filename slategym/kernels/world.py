@@ -82,6 +82,8 @@ def step_rows(
     fatigue: np.ndarray,
     satisfaction: np.ndarray,
     streak: np.ndarray,
+    o_key: np.ndarray,
+    o_user_id: np.ndarray,
     o_counter: np.ndarray,
     o_clock: np.ndarray,
     o_session_index: np.ndarray,
@@ -108,8 +110,9 @@ def step_rows(
     day_out: np.ndarray,
     hour_out: np.ndarray,
 ) -> tuple[int, int]:
-    """Serve ``slates[r]`` to rows ``lo .. hi - 1``: the next state into the ``o_*`` arrays, the
-    outcome into the others. Returns ``(status, row)``; on a status other than :data:`OK` the
+    """Serve ``slates[r]`` to rows ``lo .. hi - 1``: the next state into the ``o_*`` arrays (which
+    may be the input arrays for ``o_key`` and ``o_user_id``, never for the others), the outcome
+    into the others. Returns ``(status, row)``; on a status other than :data:`OK` the
     outputs are incomplete and the caller runs the general path."""
     k = slates.shape[1]
     d = interests.shape[1]
@@ -241,6 +244,8 @@ def step_rows(
         R.draw_candidates(
             base, 0, num_live, iw[I_NEW_PER_DAY], next_day, starts, sizes, o_candidates[r]
         )
+        o_key[r] = key[r]
+        o_user_id[r] = uid
         o_counter[r] = counter[r] + np.uint64(1)
         o_clock[r] = new_clock
         o_session_index[r] = session_index[r] + end
