@@ -215,7 +215,7 @@ class Simulator:
     ) -> SimState:
         """Start rows at the first session of their user (drawn uniformly unless ``user_ids``)."""
         if self.kernel is not None:
-            return self.kernel.reset(keys, counters, user_ids)  # type: ignore[no-any-return]
+            return self.kernel.reset(keys, counters, user_ids)
         c = self.config
         n = keys.shape[0]
         u = uniforms(keys, counters, self.reset_uniforms)
@@ -290,7 +290,7 @@ class Simulator:
     def observe(self, state: SimState) -> dict[str, np.ndarray]:
         """Observations of the pending requests, batched ``(N, ...)``; fresh arrays every call."""
         if self.kernel is not None:
-            return self.kernel.observe(state)  # type: ignore[no-any-return]
+            return self.kernel.observe(state)
         c, cat = self.config, self.catalog
         n = state.num_rows
         day, hour = minute_to_day_hour(state.clock)
@@ -352,7 +352,7 @@ class Simulator:
         if self.kernel is not None:
             done = self.kernel.step(state, slates, reuse)
             if done is not None:  # None: a row failed a check; the general path raises
-                return done  # type: ignore[no-any-return]
+                return done
         c, cat, pop = self.config, self.catalog, self.population
         n, k = slates.shape
         u = uniforms(state.key, state.counter, self.step_uniforms)

@@ -44,7 +44,7 @@ def unavailable_reason() -> str | None:
         try:
             import numba
 
-            if numba.config.DISABLE_JIT:
+            if getattr(numba.config, "DISABLE_JIT", False):
                 raise ImportError("NUMBA_DISABLE_JIT is set")
             from slategym.kernels import _npmath
 

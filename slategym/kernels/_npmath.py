@@ -141,7 +141,8 @@ def _overload_scalar(fn: Any, name: str) -> None:
     call = _SCALAR[name]
 
     @overload(fn, jit_options={"error_model": "numpy"})
-    def impl(x):  # type: ignore[no-untyped-def]  (numba compares the implementation's signature)
+    # no annotations: numba compares the implementation's signature with the function's
+    def impl(x):
         if isinstance(x, (types.Float, types.Integer, types.Boolean)):
             return lambda x: call(np.float64(x))
         return None
@@ -152,7 +153,7 @@ for _name in UNARY:
 
 
 @overload(xp.sigmoid, jit_options={"error_model": "numpy"})
-def _sigmoid(x):  # type: ignore[no-untyped-def]
+def _sigmoid(x):
     tanh = _SCALAR["tanh"]
     if isinstance(x, (types.Float, types.Integer, types.Boolean)):
         return lambda x: 0.5 * (1.0 + tanh(0.5 * np.float64(x)))

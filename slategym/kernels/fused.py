@@ -313,7 +313,7 @@ class CompiledWorld:
         c, cat = self.sim.config, self.sim.catalog
         n = state.num_rows
         f = cat.num_features
-        obs = {
+        obs: dict[str, np.ndarray] = {
             "user": np.empty((n, self.sim.population.profile.shape[1]), np.float32),
             "candidates": np.empty((n, c.num_candidates, f), np.float32),
             "candidate_ids": np.empty((n, c.num_candidates), np.int64),
@@ -322,11 +322,13 @@ class CompiledWorld:
             "history": np.empty((n, c.history_length, f + 2), np.float32),
             "time": np.empty((n, 3), np.float32),
         }
-        args = (
+        inputs: tuple[np.ndarray, ...] = (
             state.clock, state.session_step, state.candidates, state.history_ids,
-            state.history_response, state.user.user_id, *self._observe_world, *obs.values(),
+            state.history_response, state.user.user_id,
         )  # fmt: skip
-        inputs = () if state is self._made else args[:6]
+        args = (*inputs, *self._observe_world, *obs.values())
+        if state is self._made:
+            inputs = ()
         self._run(self._world.observe_rows, n, args, inputs)
         return obs
 

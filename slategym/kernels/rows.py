@@ -49,7 +49,7 @@ def fill_uniforms(base: np.uint64, start: int, n: int, out: np.ndarray) -> None:
 
 
 @jit
-def day_hour(minute: float) -> tuple[int, int]:
+def day_hour(minute: float) -> tuple[np.int64, np.int64]:
     """``timeline.minute_to_day_hour`` of one minute."""
     hours_total = np.int64(np.floor(minute / 60.0))
     return hours_total // HOURS, hours_total % HOURS

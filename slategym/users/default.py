@@ -249,7 +249,7 @@ class DefaultUserModel(UserModel):
         d = state.interests.shape[1]
         items = catalog.gather(item_ids)  # (N, K, D + 3): latent | quality | popularity_z | price_z
         match = np.einsum("nkd,nd->nk", items[..., :d], state.interests)
-        fatigue = 0.0
+        fatigue: Any = 0.0
         if self.fatigue_weight:
             fatigue = take_rows(state.fatigue, catalog.topic.take(item_ids))
         return affinity(
