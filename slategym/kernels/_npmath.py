@@ -135,6 +135,8 @@ ARRAY = {name: _array_intrinsic(name) for name in UNARY}
 array ``src`` into ``dst`` (which may be ``src``), inside compiled code."""
 
 vexp = ARRAY["exp"]
+vlog1p = ARRAY["log1p"]
+vtanh = ARRAY["tanh"]
 
 
 def _overload_scalar(fn: Any, name: str) -> None:
@@ -158,6 +160,17 @@ def _sigmoid(x):
     if isinstance(x, (types.Float, types.Integer, types.Boolean)):
         return lambda x: 0.5 * (1.0 + tanh(0.5 * np.float64(x)))
     return None
+
+
+@jit
+def vsigmoid(x: np.ndarray, out: np.ndarray, n: int) -> None:
+    """``xp.sigmoid`` of the first ``n`` entries of ``x`` into ``out`` (which may be ``x``), with one
+    call of numpy's tanh loop for all of them."""
+    for i in range(n):
+        out[i] = 0.5 * x[i]
+    vtanh(out, out, n)
+    for i in range(n):
+        out[i] = 0.5 * (1.0 + out[i])
 
 
 @intrinsic

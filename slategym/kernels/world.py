@@ -25,12 +25,12 @@ import numpy as np
 from slategym.kernels import rows as R
 from slategym.kernels import xp
 from slategym.kernels._jit import jit, jitable
-from slategym.kernels._npmath import einsum_dot, pairwise_sum
+from slategym.kernels._npmath import einsum_dot, pairwise_sum, vexp, vlog1p, vsigmoid
 from slategym.kernels.choice import sample_row
 from slategym.users import default as user
 
 for _formula in (
-    user.affinity, user.buy_probability, user.dwell_minutes, user.satisfaction_after,
+    user.affinity, user.buy_logit, user.dwell_from, user.satisfaction_after,
     user.interests_after, user.leave_probability, user.churn_probability, user.return_multiplier,
 ):  # fmt: skip
     jitable(_formula)  # the numpy path's formulas, compiled where the kernels call them
@@ -122,6 +122,9 @@ def step_rows(
     u = np.empty(iw[I_STEP_UNIFORMS])
     scratch = np.empty(k + 1)
     happy = np.empty(k)
+    buy = np.empty(k)
+    growth = np.empty(k)
+    log_survival = np.empty(k)
     rate = np.empty(R.HOURS + 1)
     cum = np.empty(R.HOURS + 1)
     pulled = np.empty(d)
@@ -159,22 +162,29 @@ def step_rows(
         )
         if status:
             return BAD_PROBABILITIES, r
-        # the user's response (DefaultUserModel.respond)
+        # the user's response (DefaultUserModel.respond; buy_probability, dwell_minutes and the
+        # happiness's sigmoid with one call of numpy's loop per function for the whole slate)
         uu = iw[I_U_USER]
         rho = price_sensitivity[uid]
-        n_clicks = 0
         for j in range(k):
             item = item_ids[r, j]
             a = aff[r, j]
             q = item_table[item, d]
+            buy[j] = user.buy_logit(a, q, item_table[item, d + 2], rho, up[B_0], up[B_A], up[B_Q])
+            growth[j] = up[D_AFF] * a
+            log_survival[j] = -u[uu + k + j]
+            happy[j] = a + q
+        vsigmoid(buy, buy, k)
+        vexp(growth, growth, k)
+        vlog1p(log_survival, log_survival, k)
+        vsigmoid(happy, happy, k)
+        n_clicks = 0
+        for j in range(k):
             c = clicks[r, j]
-            buy = user.buy_probability(
-                a, q, item_table[item, d + 2], rho, up[B_0], up[B_A], up[B_Q]
-            )
-            purchases[r, j] = c and u[uu + j] < buy
-            dw = user.dwell_minutes(a, u[uu + k + j], up[D_MEAN], up[D_AFF], up[D_CAP])
+            purchases[r, j] = c and u[uu + j] < buy[j]
+            dw = user.dwell_from(growth[j], log_survival[j], up[D_MEAN], up[D_CAP])
             dwell[r, j] = dw if c else 0.0
-            happy[j] = c * xp_sigmoid(a + q)
+            happy[j] = c * happy[j]
             n_clicks += c
         happiness = pairwise_sum(happy, 0, k, 1) / max(n_clicks, 1)
         sat = user.satisfaction_after(satisfaction[r], happiness, up[SAT_RATE])
@@ -259,12 +269,6 @@ def step_rows(
             return BAD_REWARD, r
         reward[r] = value
     return OK, hi
-
-
-@jit
-def xp_sigmoid(x: float) -> float:
-    """``slategym.choice.base.sigmoid`` of one value."""
-    return xp.sigmoid(x)
 
 
 @jit

@@ -352,12 +352,25 @@ def buy_probability(
     aff: Any, quality: Any, price_z: Any, rho: Any, b_0: float, b_a: float, b_q: float
 ) -> Any:
     r""":math:`P(\text{buy} \mid \text{click}) = \sigma(b_0 + b_a a + b_q q - \rho r)`."""
-    return xp.sigmoid(b_0 + b_a * aff + b_q * quality - rho * price_z)
+    return xp.sigmoid(buy_logit(aff, quality, price_z, rho, b_0, b_a, b_q))
+
+
+def buy_logit(
+    aff: Any, quality: Any, price_z: Any, rho: Any, b_0: float, b_a: float, b_q: float
+) -> Any:
+    r"""The argument of :func:`buy_probability`'s sigmoid, :math:`b_0 + b_a a + b_q q - \rho r`."""
+    return b_0 + b_a * aff + b_q * quality - rho * price_z
 
 
 def dwell_minutes(aff: Any, u: Any, mean: float, w_a: float, cap: float) -> Any:
     r""":math:`\min(d_{\max}, \bar d e^{\gamma a} E)` with :math:`E = -\log(1 - u)`."""
-    return np.minimum(cap, mean * xp.exp(w_a * aff) * -xp.log1p(-u))
+    return dwell_from(xp.exp(w_a * aff), xp.log1p(-u), mean, cap)
+
+
+def dwell_from(growth: Any, log_survival: Any, mean: float, cap: float) -> Any:
+    r""":func:`dwell_minutes` from :math:`e^{\gamma a}` and :math:`\log(1 - u)` (the compiled
+    kernel computes those two for a whole slate at once)."""
+    return np.minimum(cap, mean * growth * -log_survival)
 
 
 def satisfaction_after(s: Any, happiness: Any, rate: float) -> Any:
