@@ -149,6 +149,9 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
       (``(3,)``, expected ``(K,)``). Trajectories are unchanged.
     * v0, slategym 0.2: a ``RepeatedItemsWarning``, once per env, when the slates keep repeating
       items (:mod:`slategym.repeats`). Trajectories are unchanged.
+    * v0, slategym 0.2: the compiled step kernels (``backend``, :mod:`slategym.kernels`), used by
+      default when numba is installed and the world's models are built-in; the state is then
+      updated in place (two alternating buffers). Trajectories are unchanged, bit for bit.
     """
 
     metadata: dict[str, Any] = {"render_modes": list(RENDER_MODES), "render_fps": 4}
@@ -231,7 +234,9 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
 
     @property
     def state(self) -> SimState:
-        """The full simulator state (one row), hidden parts included."""
+        """The full simulator state (one row), hidden parts included. On the compiled path the
+        env writes its states into two buffers it alternates between: copy (``state.take([0])``)
+        what must outlive the next two steps."""
         if self._state is None:
             raise RuntimeError("call reset() first")
         return self._state

@@ -1,24 +1,28 @@
 """Compiled kernels for the built-in models (optional: ``pip install "slategym[fast]"`` adds numba).
 
-With numba installed, a world whose models are all built-in (its item model's candidate draw, its
-user model, its choice model and a named or weighted reward) steps through one compiled kernel per
-call: the step, the autoresets of a vector env, the output checks and the observation, row by row,
-with the state kept in place. Anything else (a custom model, a callable reward, numba absent) runs on
+With numba installed, a world built from the default item model (fresh candidates every request),
+the default user model (:class:`~slategym.users.DefaultUserModel` itself, so ``SlateRec-v0`` and
+``SlateRec-Personal-v0``), any built-in choice model and a named or weighted reward steps through
+compiled kernels (:mod:`slategym.kernels.world`): the step, the resets and autoresets, the output
+checks and the observation, row by row, with the single env's state kept in place. Anything else (a
+custom or subclassed model, a callable reward, the Dynamic and RecSim worlds, numba absent) runs on
 the general batched numpy path, which stays the reference: both give the same trajectories, bit for
 bit on x86-64 (``slategym.kernels._npmath`` explains how), and ``tests/test_kernels.py`` holds them
-together.
+together. The built-in choice models' public ``probabilities()`` call the same compiled row
+functions (:mod:`slategym.kernels.choice`).
 
 Which path runs:
 
 | setting | effect |
 |---|---|
-| ``backend="auto"`` (default) | compiled when numba is installed and every part is built-in |
+| ``backend="auto"`` (default) | compiled when numba is installed and the kernels cover the world |
 | ``backend="numpy"`` | always the general path |
 | ``backend="compiled"`` | compiled, or ``ValueError`` saying why it cannot be |
 
 ``backend`` is a field of :class:`~slategym.config.SlateRecConfig` (so a ``gym.make`` keyword); the
 environment variable ``SLATEGYM_KERNELS=numpy`` forces the general path everywhere (``=auto`` and
-``=compiled`` are the other values). numba is imported only when a compiled kernel is first needed.
+``=compiled`` are the other values). numba is imported when the first simulator is built (not by
+``import slategym``); the kernels are compiled once and cached on disk (:mod:`slategym.kernels._jit`).
 """
 
 from __future__ import annotations
