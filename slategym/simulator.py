@@ -134,6 +134,9 @@ class Simulator:
         from slategym.kernels.fused import CompiledWorld, reason_not_compiled
 
         reason = reason_not_compiled(self)
+        if reason is None and backend == "auto" and not kernels.exact():
+            # a seed must give one trajectory whether numba is installed or not
+            reason = "the kernels do not reproduce numpy's rounding here (slategym.kernels.exact())"
         if reason is None:
             return CompiledWorld(self)
         if backend == "compiled":
