@@ -27,7 +27,6 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +35,7 @@ from typing import Any
 import numpy as np
 import tyro
 
-from experiments.throughput import Runner, random_slates
+from experiments.throughput import Runner, random_slates, timed_steps
 
 REFERENCE = Path(__file__).resolve().parent / "recsim_reference.py"
 
@@ -90,21 +89,7 @@ def _check(args: Args) -> list[tuple[int, int]]:
 
 def time_steps(runner: Runner, slates: np.ndarray, seconds: float) -> dict[str, float]:
     """Step ``runner`` for ``seconds`` (after a short warm-up): steps/s and user-steps/s."""
-    i = 0
-    warm_end = time.perf_counter() + min(0.3, seconds / 4)
-    while time.perf_counter() < warm_end or i < 2:
-        runner.step(slates[i % len(slates)])
-        i += 1
-    steps = 0
-    start, cpu0 = time.perf_counter(), time.process_time()
-    while True:
-        runner.step(slates[i % len(slates)])
-        i += 1
-        steps += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds and steps >= 3:
-            break
-    cpu = max(time.process_time() - cpu0, 1e-9)
+    steps, elapsed, cpu = timed_steps(runner, slates, seconds)
     return {
         "steps_per_s": steps / elapsed,
         "user_steps_per_s": steps * runner.n / elapsed,
