@@ -254,26 +254,27 @@ def pairwise_sum(a: np.ndarray, start: int, n: int, stride: int) -> float:
 
 
 @jit
-def einsum_dot(a: np.ndarray, b: np.ndarray, n: int) -> float:
-    """``np.einsum("d,d->", a[:n], b[:n])`` as numpy computes it (two lanes, unrolled by four,
-    a multiply then an add; then ``0 + (lane 0 + lane 1)``)."""
+def einsum_dot(a: np.ndarray, ra: int, b: np.ndarray, rb: int, n: int) -> float:
+    """``np.einsum("d,d->", a[ra, :n], b[rb, :n])`` as numpy computes it (two lanes, unrolled by
+    four, a multiply then an add; then ``0 + (lane 0 + lane 1)``). Rows are indexed, not sliced:
+    numba counts the references of every array view atomically, which costs more than this sum."""
     v0 = 0.0
     v1 = 0.0
     i = 0
     while n - i >= 8:
-        v0 = v0 + a[i + 6] * b[i + 6]
-        v1 = v1 + a[i + 7] * b[i + 7]
-        v0 = v0 + a[i + 4] * b[i + 4]
-        v1 = v1 + a[i + 5] * b[i + 5]
-        v0 = v0 + a[i + 2] * b[i + 2]
-        v1 = v1 + a[i + 3] * b[i + 3]
-        v0 = v0 + a[i] * b[i]
-        v1 = v1 + a[i + 1] * b[i + 1]
+        v0 = v0 + a[ra, i + 6] * b[rb, i + 6]
+        v1 = v1 + a[ra, i + 7] * b[rb, i + 7]
+        v0 = v0 + a[ra, i + 4] * b[rb, i + 4]
+        v1 = v1 + a[ra, i + 5] * b[rb, i + 5]
+        v0 = v0 + a[ra, i + 2] * b[rb, i + 2]
+        v1 = v1 + a[ra, i + 3] * b[rb, i + 3]
+        v0 = v0 + a[ra, i] * b[rb, i]
+        v1 = v1 + a[ra, i + 1] * b[rb, i + 1]
         i += 8
     while i < n:
-        v0 = v0 + a[i] * b[i]
+        v0 = v0 + a[ra, i] * b[rb, i]
         if i + 1 < n:
-            v1 = v1 + a[i + 1] * b[i + 1]
+            v1 = v1 + a[ra, i + 1] * b[rb, i + 1]
         else:
             v1 = v1 + 0.0
         i += 2
@@ -289,7 +290,7 @@ def _reduce_rows(x: np.ndarray, out: np.ndarray) -> None:
 @jit
 def _dot_rows(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
     for r in range(a.shape[0]):
-        out[r] = einsum_dot(a[r], b[r], a.shape[1])
+        out[r] = einsum_dot(a, r, b, r, a.shape[1])
 
 
 @jit

@@ -59,12 +59,14 @@ def day_hour(minute: float) -> tuple[np.int64, np.int64]:
 def arrival_after(
     start: float,
     profile: np.ndarray,
+    user: int,
     daily_rate: float,
     exp_draw: float,
     rate: np.ndarray,
     cum: np.ndarray,
 ) -> float:
-    """``timeline.arrival_after`` of one row (``rate``, ``cum``: ``(25,)`` scratch)."""
+    """``timeline.arrival_after`` of one row, hour profile ``profile[user]`` (``rate``, ``cum``:
+    ``(25,)`` scratch)."""
     whole_days = np.floor(exp_draw / daily_rate)
     rest = exp_draw - whole_days * daily_rate
     hour_abs = np.floor(start / 60.0)
@@ -73,7 +75,7 @@ def arrival_after(
     count = 0
     total = 0.0
     for j in range(HOURS + 1):
-        rate[j] = profile[(h0 + j) % HOURS] * daily_rate
+        rate[j] = profile[user, (h0 + j) % HOURS] * daily_rate
         seg = rate[j]
         if j == 0:
             seg = seg * (1.0 - frac)
@@ -99,8 +101,10 @@ def draw_candidates(
     starts: np.ndarray,
     sizes: np.ndarray,
     out: np.ndarray,
+    r: int,
 ) -> None:
-    """``Catalog.sample_candidates`` of one row from uniforms ``offset ..`` of its block."""
+    """``Catalog.sample_candidates`` of one row, into ``out[r]``, from uniforms ``offset ..`` of
+    its block."""
     c = starts.shape[0]
     rotation = np.int64(uniform(base, offset + c) * num_live)
     for j in range(c):
@@ -109,11 +113,12 @@ def draw_candidates(
             p -= num_live
         if new_per_day:
             p += day * new_per_day
-        out[j] = p
+        out[r, j] = p
 
 
 @jit
 def push_history(
+    r: int,
     ids_in: np.ndarray,
     resp_in: np.ndarray,
     ids_out: np.ndarray,
@@ -123,24 +128,26 @@ def push_history(
     purchases: np.ndarray,
     dwell: np.ndarray,
 ) -> None:
-    """``Simulator._push_history`` of one row (``*_out`` may be ``*_in``)."""
-    length = ids_in.shape[0]
+    """``Simulator._push_history`` of row ``r`` (of ``ids_*`` ``(N, L)`` and ``resp_*``
+    ``(N, L, 2)``; the slate's ``items``, ``clicks``, ... are ``(K,)``; ``*_out`` may not be
+    ``*_in``)."""
+    length = ids_in.shape[1]
     n = 0
     for k in range(clicks.shape[0]):
         n += clicks[k]
     for j in range(length):
         src = min(n + j, length - 1)
-        ids_out[j] = ids_in[src]
-        resp_out[j, 0] = resp_in[src, 0]
-        resp_out[j, 1] = resp_in[src, 1]
+        ids_out[r, j] = ids_in[r, src]
+        resp_out[r, j, 0] = resp_in[r, src, 0]
+        resp_out[r, j, 1] = resp_in[r, src, 1]
     rank = 0
     for k in range(clicks.shape[0]):
         if clicks[k]:
             dest = rank + (length - n)
             if dest >= 0:
-                ids_out[dest] = items[k]
-                resp_out[dest, 0] = np.float32(1.0 if purchases[k] else 0.0)
-                resp_out[dest, 1] = np.float32(np.minimum(dwell[k] / DWELL_SCALE, 1.0))
+                ids_out[r, dest] = items[k]
+                resp_out[r, dest, 0] = np.float32(1.0 if purchases[k] else 0.0)
+                resp_out[r, dest, 1] = np.float32(np.minimum(dwell[k] / DWELL_SCALE, 1.0))
             rank += 1
 
 
@@ -163,29 +170,30 @@ def observe_row(
     ob_history: np.ndarray,
     ob_time: np.ndarray,
 ) -> None:
-    """The simulator's part of row ``r``'s observation (``Simulator.observe``); the feature copies
-    (``candidates``, ``history``) are written only if their output arrays have rows."""
+    """The simulator's part of row ``r``'s observation (``Simulator.observe``) from row ``r`` of
+    ``candidates``, ``history_ids`` and ``history_response``; the feature copies (``candidates``,
+    ``history``) are written only if their output arrays have rows."""
     day, hour = day_hour(clock)
     ob_time[r, 0] = np.float32(min(day, days - 1))
     ob_time[r, 1] = np.float32(hour)
     ob_time[r, 2] = np.float32(min(session_step, max_session_steps - 1))
     f = features.shape[1]
     full = ob_candidates.shape[0] > 0
-    for j in range(candidates.shape[0]):
-        item = candidates[j]
+    for j in range(candidates.shape[1]):
+        item = candidates[r, j]
         ob_ids[r, j] = item
         ob_topics[r, j] = topic[item]
         if full:
             for q in range(f):
                 ob_candidates[r, j, q] = features[item, q]
-    for j in range(history_ids.shape[0]):
-        item = history_ids[j]
+    for j in range(history_ids.shape[1]):
+        item = history_ids[r, j]
         ob_history_ids[r, j] = item
         if full:
             for q in range(f):
                 ob_history[r, j, q] = features[item, q]  # -1: the last row, zeros
-            ob_history[r, j, f] = history_response[j, 0]
-            ob_history[r, j, f + 1] = history_response[j, 1]
+            ob_history[r, j, f] = history_response[r, j, 0]
+            ob_history[r, j, f + 1] = history_response[r, j, 1]
 
 
 CLICK, PURCHASE, ENGAGEMENT = 0, 1, 2

@@ -128,6 +128,15 @@ def step_rows(
     rate = np.empty(R.HOURS + 1)
     cum = np.empty(R.HOURS + 1)
     pulled = np.empty(d)
+    # the slate of the current row (1-D scratch arrays, copied to the outputs at the end of the
+    # row: a view per row would cost two atomic reference counts, more than the row's arithmetic)
+    items = np.empty(k, np.int64)
+    a_row = np.empty(k)
+    valid_row = np.empty(k, np.bool_)
+    clicks_row = np.empty(k, np.bool_)
+    buys = np.empty(k, np.bool_)
+    dwell_row = np.empty(k)
+    uc = np.empty(iw[I_U_USER] - iw[I_U_CHOICE])
     for r in range(lo, hi):
         base = R.stream_base(key[r], counter[r])
         R.fill_uniforms(base, 0, u.shape[0], u)
@@ -136,30 +145,30 @@ def step_rows(
         # slate: items, duplicates (a later copy of an index is shown but never clicked)
         dups = 0
         for j in range(k):
-            item_ids[r, j] = candidates[r, slates[r, j]]
+            items[j] = candidates[r, slates[r, j]]
             first = True
             for i in range(j):
                 if slates[r, i] == slates[r, j]:
                     first = False
-            valid[r, j] = first
+            valid_row[j] = first
             dups += not first
         n_dup[r] = dups
         if dups and iw[I_STRICT]:
             return STRICT_DUPLICATE, r
         # affinities (zero on a row with no pending request, as the general path does)
         for j in range(k):
-            item = item_ids[r, j]
-            match = einsum_dot(item_table[item], interests[r], d)
+            item = items[j]
+            match = einsum_dot(item_table, item, interests, r, d)
             a = user.affinity(
                 match, item_table[item, d], item_table[item, d + 1], fatigue[r, topic[item]],
                 up[W_Q], up[W_P], up[W_F],
             )  # fmt: skip
             if live and not math.isfinite(a):
                 return BAD_AFFINITY, r
-            aff[r, j] = a if live else 0.0
-        status = sample_row(
-            iw[I_KIND], cp, gamma, aff[r], k, u[iw[I_U_CHOICE] :], valid[r], clicks[r], scratch
-        )
+            a_row[j] = a if live else 0.0
+        for j in range(uc.shape[0]):
+            uc[j] = u[iw[I_U_CHOICE] + j]
+        status = sample_row(iw[I_KIND], cp, gamma, a_row, k, uc, valid_row, clicks_row, scratch)
         if status:
             return BAD_PROBABILITIES, r
         # the user's response (DefaultUserModel.respond; buy_probability, dwell_minutes and the
@@ -167,8 +176,8 @@ def step_rows(
         uu = iw[I_U_USER]
         rho = price_sensitivity[uid]
         for j in range(k):
-            item = item_ids[r, j]
-            a = aff[r, j]
+            item = items[j]
+            a = a_row[j]
             q = item_table[item, d]
             buy[j] = user.buy_logit(a, q, item_table[item, d + 2], rho, up[B_0], up[B_A], up[B_Q])
             growth[j] = up[D_AFF] * a
@@ -180,10 +189,10 @@ def step_rows(
         vsigmoid(happy, happy, k)
         n_clicks = 0
         for j in range(k):
-            c = clicks[r, j]
-            purchases[r, j] = c and u[uu + j] < buy[j]
+            c = clicks_row[j]
+            buys[j] = c and u[uu + j] < buy[j]
             dw = user.dwell_from(growth[j], log_survival[j], up[D_MEAN], up[D_CAP])
-            dwell[r, j] = dw if c else 0.0
+            dwell_row[j] = dw if c else 0.0
             happy[j] = c * happy[j]
             n_clicks += c
         happiness = pairwise_sum(happy, 0, k, 1) / max(n_clicks, 1)
@@ -193,8 +202,8 @@ def step_rows(
             for q in range(d):
                 pulled[q] = 0.0
             for j in range(k):
-                cj = np.float64(clicks[r, j])
-                row = item_ids[r, j]
+                cj = np.float64(clicks_row[j])
+                row = items[j]
                 for q in range(d):
                     pulled[q] = pulled[q] + cj * item_table[row, q]
             for q in range(d):
@@ -210,7 +219,7 @@ def step_rows(
             for q in range(t):
                 count = 0.0
                 for j in range(k):
-                    if clicks[r, j] and topic[item_ids[r, j]] == q:
+                    if clicks_row[j] and topic[items[j]] == q:
                         count += 1.0
                 o_fatigue[r, q] = o_fatigue[r, q] + count
         leave = user.leave_probability(
@@ -227,16 +236,17 @@ def step_rows(
         o_streak[r] = s_streak
         # the simulator's bookkeeping (Simulator.step)
         for j in range(k):
-            purchases[r, j] = purchases[r, j] and clicks[r, j]
+            buys[j] = buys[j] and clicks_row[j]
         day, hour = R.day_hour(clock[r])
         day_out[r] = min(day, days - 1)
         hour_out[r] = hour
-        new_clock = clock[r] + fw[F_STEP_MINUTES] + pairwise_sum(dwell[r], 0, k, 1)
+        new_clock = clock[r] + fw[F_STEP_MINUTES] + pairwise_sum(dwell_row, 0, k, 1)
         if end and not churn and not iw[I_SESSION_EPISODES]:
             multiplier = user.return_multiplier(sat, up[OMEGA])
             new_clock = R.arrival_after(
                 new_clock + fw[F_MIN_GAP],
-                hour_profile[uid],
+                hour_profile,
+                uid,
                 activity[uid] * multiplier,
                 -xp.log1p(-u[iw[I_U_NEXT]]),
                 rate,
@@ -248,11 +258,11 @@ def step_rows(
             trunc = not churn and new_clock >= fw[F_HORIZON]
         next_day = min(R.day_hour(new_clock)[0], days - 1)
         R.push_history(
-            history_ids[r], history_response[r], o_history_ids[r], o_history_response[r],
-            item_ids[r], clicks[r], purchases[r], dwell[r],
+            r, history_ids, history_response, o_history_ids, o_history_response,
+            items, clicks_row, buys, dwell_row,
         )  # fmt: skip
         R.draw_candidates(
-            base, 0, num_live, iw[I_NEW_PER_DAY], next_day, starts, sizes, o_candidates[r]
+            base, 0, num_live, iw[I_NEW_PER_DAY], next_day, starts, sizes, o_candidates, r
         )
         o_key[r] = key[r]
         o_user_id[r] = uid
@@ -264,7 +274,14 @@ def step_rows(
         ended[r] = end
         churned[r] = churn
         truncated[r] = trunc
-        value = R.reward_row(reward_codes, reward_weights, clicks[r], purchases[r], dwell[r])
+        for j in range(k):
+            item_ids[r, j] = items[j]
+            valid[r, j] = valid_row[j]
+            aff[r, j] = a_row[j]
+            clicks[r, j] = clicks_row[j]
+            purchases[r, j] = buys[j]
+            dwell[r, j] = dwell_row[j]
+        value = R.reward_row(reward_codes, reward_weights, clicks_row, buys, dwell_row)
         if live and not math.isfinite(value):
             return BAD_REWARD, r
         reward[r] = value
@@ -321,7 +338,7 @@ def reset_rows(
         daily = activity[uid]
         upper = days * daily
         draw = -xp.log1p(-u[1] * -xp.expm1(-upper))
-        first = R.arrival_after(0.0, hour_profile[uid], daily, draw, rate, cum)
+        first = R.arrival_after(0.0, hour_profile, uid, daily, draw, rate, cum)
         first = min(first, fw[F_LAST_MINUTE])
         day = R.day_hour(first)[0]
         key[r] = keys[i]
@@ -329,7 +346,9 @@ def reset_rows(
         clock[r] = first
         session_index[r] = 0
         session_step[r] = 0
-        R.draw_candidates(base, 2, iw[I_LIVE], iw[I_NEW_PER_DAY], day, starts, sizes, candidates[r])
+        R.draw_candidates(
+            base, 2, iw[I_LIVE], iw[I_NEW_PER_DAY], day, starts, sizes, candidates, r
+        )
         for j in range(history_ids.shape[1]):
             history_ids[r, j] = -1
             history_response[r, j, 0] = 0.0
@@ -375,7 +394,7 @@ def observe_rows(
         for q in range(p):
             ob_user[r, q] = profile[uid, q]
         R.observe_row(
-            r, clock[r], session_step[r], candidates[r], history_ids[r], history_response[r],
+            r, clock[r], session_step[r], candidates, history_ids, history_response,
             features, topic, days, max_session_steps, ob_candidates, ob_ids, ob_topics,
             ob_history_ids, ob_history, ob_time,
         )  # fmt: skip
