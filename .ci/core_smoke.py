@@ -12,7 +12,10 @@ import numpy as np
 
 import slategym
 
-OPTIONAL = ("torch", "stable_baselines3", "matplotlib", "tqdm", "tyro", "pandas", "pyarrow", "minari")
+OPTIONAL = (
+    "torch", "stable_baselines3", "matplotlib", "tqdm", "tyro", "pandas", "pyarrow", "minari",
+    "numba", "llvmlite",
+)
 installed = [name for name in OPTIONAL if importlib.util.find_spec(name) is not None]
 assert not installed, f"the core install pulled optional packages: {installed}"
 env = gym.make("SlateRec-v0")

@@ -145,7 +145,9 @@ def config_page() -> str:
         + "\n## Keywords besides the configuration\n\n"
         + rst_to_markdown(docstring_section(env_doc, "Keywords"))
         + "\n`gym.make(..., max_episode_steps=T)` wraps the env in Gymnasium's `TimeLimit`. The native\n"
-        + "vector env takes `max_episode_steps`, `autoreset_mode` and `render_mode` itself (below).\n"
+        + "vector env takes `max_episode_steps`, `autoreset_mode` and `render_mode` itself (below),\n"
+        + "and `num_threads` (rows split between threads on the compiled path, see\n"
+        + "[performance](performance.md)).\n"
         + "\n## Rendering\n\n"
         + rst_to_markdown(docstring_section(env_doc, "Rendering"))
         + "\n![an rgb_array frame: the slate by position in topic colours, a purchase, a duplicate,"

@@ -25,6 +25,10 @@ Results are rewritten to ``--out`` (JSON) after every measurement; ``--plot PATH
 user-steps/s against ``N`` (log-log, one line per configuration and mode).
 
 Run: ``python -m experiments.throughput --plot docs/img/throughput.png``
+
+``slategym throughput compare [options]`` is another report, the figures of the compiled kernels
+against the numpy path, the native env against Sync and (optionally) slategym against RecSim:
+see :mod:`experiments.throughput_compare`.
 """
 
 from __future__ import annotations
@@ -229,6 +233,28 @@ class Runner:
             self.env.close()
 
 
+def timed_steps(
+    runner: Runner, slates: np.ndarray, seconds: float, start: int = 0
+) -> tuple[int, float, float]:
+    """Warm up for ``min(0.25, seconds / 4)`` s, then step ``runner`` (cycling through ``slates``
+    from index ``start``) for at least ``seconds`` and three steps: ``(steps, wall s, CPU s)``."""
+    warm_end = time.perf_counter() + min(0.25, seconds / 4)
+    i = start
+    while time.perf_counter() < warm_end:
+        runner.step(slates[i % len(slates)])
+        i += 1
+    steps = 0
+    begin, cpu_begin = time.perf_counter(), time.process_time()
+    while True:
+        runner.step(slates[i % len(slates)])
+        i += 1
+        steps += 1
+        elapsed = time.perf_counter() - begin
+        if elapsed >= seconds and steps >= 3:
+            break
+    return steps, elapsed, max(time.process_time() - cpu_begin, 1e-9)
+
+
 def measure(mode: str, n: int, c: int, k: int, seconds: float, seed: int) -> dict[str, Any]:
     """Time ``n`` users of configuration ``c x k`` in ``mode``; one result row."""
     slates = random_slates(np.random.default_rng(seed), SLATE_POOL, n, c, k)
@@ -242,21 +268,7 @@ def measure(mode: str, n: int, c: int, k: int, seconds: float, seed: int) -> dic
     finally:
         tracemalloc.stop()
     state_bytes = runner.state_bytes()
-    warm_end = time.perf_counter() + min(0.25, seconds / 4)
-    i = MEMORY_STEPS
-    while time.perf_counter() < warm_end:
-        runner.step(slates[i % SLATE_POOL])
-        i += 1
-    steps = 0
-    start, cpu_start = time.perf_counter(), time.process_time()
-    while True:
-        runner.step(slates[i % SLATE_POOL])
-        i += 1
-        steps += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds and steps >= 3:
-            break
-    cpu = max(time.process_time() - cpu_start, 1e-9)
+    steps, elapsed, cpu = timed_steps(runner, slates, seconds, MEMORY_STEPS)
     runner.close()
     return {
         "config": f"{c}x{k}",
@@ -400,6 +412,11 @@ def plot(results: list[dict], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> dict:
     """Run the measurements; returns the report that is also written to ``--out``."""
+    given = sys.argv[1:] if argv is None else argv
+    if given and given[0] == "compare":
+        from experiments import throughput_compare
+
+        return throughput_compare.main(given[1:])
     opts = parse_args(argv)
     report: dict[str, Any] = {
         "command": "python -m experiments.throughput " + " ".join(argv or sys.argv[1:]),

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from slategym.kernels import BACKENDS
 from slategym.limits import DEFAULT_MEMORY_LIMIT_GIB
 from slategym.validation import check_choice, check_float, check_int
 
@@ -59,6 +60,12 @@ class SlateRecConfig:
         population_seed: seed of the user population draw (default 0); use another seed for a
             held-out cohort.
 
+    Speed:
+        backend: "auto" (default): the compiled kernels (:mod:`slategym.kernels`, with the
+            ``fast`` extra: numba) when they cover the world, else numpy; "numpy": always the
+            general numpy path; "compiled": the kernels, or ``ValueError`` saying why they cannot
+            run. Trajectories are the same either way (bit for bit on x86-64).
+
     Limits:
         memory_limit_gib: a configuration whose estimated memory exceeds this many GiB is refused
             before anything is allocated (default 2.0); raise it for a bigger world
@@ -90,6 +97,7 @@ class SlateRecConfig:
     catalog_seed: int = 0
     population_seed: int = 0
     memory_limit_gib: float = DEFAULT_MEMORY_LIMIT_GIB
+    backend: str = "auto"
 
     def __post_init__(self) -> None:
         # Values are stored as the checked Python scalars: a numpy integer (``np.int8(50)``,
@@ -119,6 +127,7 @@ class SlateRecConfig:
             )
         set_field(self, "strict_slates", bool(self.strict_slates))
         check_choice("episode", self.episode, EPISODES)
+        check_choice("backend", self.backend, BACKENDS)
         for name in ("item_model_kwargs", "user_model_kwargs", "choice_model_kwargs"):
             if not isinstance(getattr(self, name), Mapping):
                 raise ValueError(f"{name}={getattr(self, name)!r} is not allowed: expected a dict")

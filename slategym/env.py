@@ -30,7 +30,10 @@ def _scalar(value: np.ndarray) -> Any:
 
 def step_info(outcome: StepOutcome, row: int) -> dict[str, Any]:
     """The ``info`` dict of one row after a step (Python scalars, fresh arrays)."""
-    return {key: _scalar(value[row]) for key, value in step_info_arrays(outcome).items()}
+    return {
+        key: value.item(row) if value.ndim == 1 else value[row].copy()
+        for key, value in step_info_arrays(outcome).items()
+    }
 
 
 def reset_info(state: SimState, row: int) -> dict[str, Any]:
@@ -146,6 +149,9 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
       (``(3,)``, expected ``(K,)``). Trajectories are unchanged.
     * v0, slategym 0.2: a ``RepeatedItemsWarning``, once per env, when the slates keep repeating
       items (:mod:`slategym.repeats`). Trajectories are unchanged.
+    * v0, slategym 0.3: the compiled step kernels (``backend``, :mod:`slategym.kernels`), used by
+      default when numba is installed and the world's models are built-in; the state is then
+      updated in place (two alternating buffers). Trajectories are unchanged, bit for bit.
     """
 
     metadata: dict[str, Any] = {"render_modes": list(RENDER_MODES), "render_fps": 4}
@@ -204,7 +210,8 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
                 f"candidate indices in [0, {c.num_candidates - 1}]"
             )
         slates = self.sim.validate_slates(action[None], 1)
-        self._state, outcome = self.sim.step(self._state, slates)
+        # reuse: the compiled path writes the state in place (two alternating buffers)
+        self._state, outcome = self.sim.step(self._state, slates, reuse=True)
         self._last = outcome
         if self._repeats.active:  # warns once if the slates keep repeating items
             self._repeats.update(int(outcome.n_duplicates[0]))
@@ -227,7 +234,9 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
 
     @property
     def state(self) -> SimState:
-        """The full simulator state (one row), hidden parts included."""
+        """The full simulator state (one row), hidden parts included. On the compiled path the
+        env writes its states into two buffers it alternates between: copy (``state.take([0])``)
+        what must outlive the next two steps."""
         if self._state is None:
             raise RuntimeError("call reset() first")
         return self._state

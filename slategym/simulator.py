@@ -122,6 +122,40 @@ class Simulator:
         self._history_features[:, : features.shape[1]] = features
         self.observation_space = self._observation_space()
         self.action_space = spaces.MultiDiscrete(np.full(k, nc, dtype=np.int64))
+        self.kernel = self._compiled_world()
+
+    def _compiled_world(self) -> Any:
+        """The compiled step of this world (:mod:`slategym.kernels`), or None for the numpy path."""
+        from slategym import kernels
+
+        backend = kernels.setting(self.config.backend)
+        if backend == "numpy":
+            return None
+        from slategym.kernels.fused import CompiledWorld, reason_not_compiled
+
+        reason = reason_not_compiled(self)
+        if reason is None and backend == "auto" and not kernels.exact():
+            # a seed must give one trajectory whether numba is installed or not
+            reason = "the kernels do not reproduce numpy's rounding here (slategym.kernels.exact())"
+        if reason is None:
+            return CompiledWorld(self)
+        if backend == "compiled":
+            raise ValueError(f"backend='compiled' is not allowed for this world: {reason}")
+        return None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # compiled entry points and worker threads do not pickle: rebuilt on unpickling
+        state = self.__dict__.copy()
+        kernel = state.pop("kernel", None)
+        state["_kernel_threads"] = 1 if kernel is None else kernel.num_threads
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        threads = state.pop("_kernel_threads", 1)
+        self.__dict__.update(state)
+        self.kernel = self._compiled_world()
+        if self.kernel is not None:
+            self.kernel.set_threads(threads)
 
     def _check_catalog(self, catalog: Catalog) -> Catalog:
         """The item model's catalog, checked once against the config (ValueError if unusable)."""
@@ -183,6 +217,8 @@ class Simulator:
         self, keys: np.ndarray, counters: np.ndarray, user_ids: np.ndarray | None = None
     ) -> SimState:
         """Start rows at the first session of their user (drawn uniformly unless ``user_ids``)."""
+        if self.kernel is not None:
+            return self.kernel.reset(keys, counters, user_ids)
         c = self.config
         n = keys.shape[0]
         u = uniforms(keys, counters, self.reset_uniforms)
@@ -256,6 +292,8 @@ class Simulator:
     # -- observation --------------------------------------------------------------------------------
     def observe(self, state: SimState) -> dict[str, np.ndarray]:
         """Observations of the pending requests, batched ``(N, ...)``; fresh arrays every call."""
+        if self.kernel is not None:
+            return self.kernel.observe(state)
         c, cat = self.config, self.catalog
         n = state.num_rows
         day, hour = minute_to_day_hour(state.clock)
@@ -305,8 +343,19 @@ class Simulator:
         return arr
 
     # -- step ---------------------------------------------------------------------------------------
-    def step(self, state: SimState, slates: np.ndarray) -> tuple[SimState, StepOutcome]:
-        """Serve ``slates (N, K)`` (validated candidate indices) to every row of ``state``."""
+    def step(
+        self, state: SimState, slates: np.ndarray, reuse: bool = False
+    ) -> tuple[SimState, StepOutcome]:
+        """Serve ``slates (N, K)`` (validated candidate indices) to every row of ``state``.
+
+        The new state and the outcome are fresh arrays, unless ``reuse``: then the compiled path
+        writes them into two buffers it alternates between (the single env's fast path), valid
+        until the second next call with ``reuse``.
+        """
+        if self.kernel is not None:
+            done = self.kernel.step(state, slates, reuse)
+            if done is not None:  # None: a row failed a check; the general path raises
+                return done
         c, cat, pop = self.config, self.catalog, self.population
         n, k = slates.shape
         u = uniforms(state.key, state.counter, self.step_uniforms)

@@ -63,6 +63,7 @@ from __future__ import annotations
 import numpy as np
 
 from slategym._arrays import take_rows
+from slategym.kernels import xp
 
 MINUTES_PER_HOUR = 60.0
 MINUTES_PER_DAY = 1440.0
@@ -139,4 +140,4 @@ _NEXT_HOURS = (np.arange(HOURS)[:, None] + np.arange(HOURS + 1)) % HOURS  # (24,
 
 def truncated_exponential(uniform: np.ndarray, upper: np.ndarray) -> np.ndarray:
     """Inverse CDF of ``Exp(1)`` conditioned on ``< upper``: ``-log(1 - u (1 - e^{-upper}))``."""
-    return -np.log1p(-uniform * -np.expm1(-upper))
+    return -xp.log1p(-uniform * -xp.expm1(-upper))

@@ -33,7 +33,7 @@ from slategym.types import (
 from slategym.validation import check_int, check_seed
 
 VECTOR_KEYWORDS: tuple[str, ...] = (
-    "num_envs", "config", "render_mode", "max_episode_steps", "autoreset_mode",
+    "num_envs", "config", "render_mode", "max_episode_steps", "autoreset_mode", "num_threads",
 )  # fmt: skip
 """Keywords of :class:`SlateRecVectorEnv` besides the fields of :class:`SlateRecConfig`."""
 _NONE = np.zeros(0, np.int64)
@@ -121,6 +121,11 @@ class SlateRecVectorEnv(VectorEnv):
     then reset according to the autoreset mode. Without it, episodes end on churn or at the
     horizon.
 
+    ``num_threads=T`` (default 1) splits the rows of every step between ``T`` threads when the world
+    runs on the compiled kernels (``backend``, see :mod:`slategym.kernels` and
+    ``docs/performance.md``); each row depends only on its own stream, so the results are the same
+    for any ``T`` (tested). On the numpy path it has no effect.
+
     Rendering (``render_mode=``): ``"rgb_array"`` returns a list of ``N`` frames and ``"ansi"`` a
     list of ``N`` lines, one per row (as Gymnasium's vector envs and its vector ``RecordVideo``
     expect; each frame is described in :mod:`slategym.frame`, about 0.4 MB per row);
@@ -156,6 +161,8 @@ class SlateRecVectorEnv(VectorEnv):
       step limit) is unchanged, trajectory for trajectory (pinned).
     * v0, slategym 0.2: a ``RepeatedItemsWarning``, once per env, when the slates keep repeating
       items. Trajectories are unchanged.
+    * v0, slategym 0.3: the compiled step kernels (``backend``) and ``num_threads``. Trajectories
+      are unchanged, bit for bit, for any number of threads.
     """
 
     metadata: dict[str, Any] = {
@@ -172,6 +179,7 @@ class SlateRecVectorEnv(VectorEnv):
         render_mode: str | None = None,
         max_episode_steps: int | None = None,
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+        num_threads: int = 1,
         **kwargs: Any,
     ):
         check_keywords("SlateRecVectorEnv", kwargs, (*VECTOR_KEYWORDS, *CONFIG_KEYWORDS))
@@ -194,7 +202,10 @@ class SlateRecVectorEnv(VectorEnv):
         else:
             self.max_episode_steps = check_int("max_episode_steps", max_episode_steps, 1)
         self.render_mode = check_render_mode("SlateRecVectorEnv", render_mode)
+        self.num_threads = check_int("num_threads", num_threads, 1)
         self.sim = Simulator(config, num_rows=self.num_envs)
+        if self.sim.kernel is not None:
+            self.sim.kernel.set_threads(self.num_threads)
         self.single_observation_space = self.sim.observation_space
         self.single_action_space = self.sim.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
@@ -429,6 +440,9 @@ class SlateRecVectorEnv(VectorEnv):
 
     def close_extras(self, **kwargs: Any) -> None:
         # getattr: gymnasium 1.2.2's VectorEnv.__del__ closes an env whose __init__ raised
+        sim: Simulator | None = getattr(self, "sim", None)
+        if sim is not None and sim.kernel is not None:
+            sim.kernel.close()
         viewer: HumanViewer | None = getattr(self, "_viewer", None)
         if viewer is not None:
             viewer.close()

@@ -70,12 +70,19 @@ def _module_level(body: list[ast.stmt]) -> list[ast.stmt]:
     return found
 
 
+COMPILED_ONLY = ("slategym/kernels/_jit.py", "slategym/kernels/_npmath.py")
+"""Modules of the compiled path, imported only once ``slategym.kernels.unavailable_reason()`` found
+numba usable (the ``fast`` extra): their module-level imports are checked against that extra."""
+
+
 def _third_party_imports(folder: str, module_level: bool) -> dict[str, str]:
     """Top-level module -> first file importing it: every import of ``folder`` (lazy ones too), or
-    only those that run at import time."""
+    only those that run at import time (the compiled-only modules aside)."""
     local = {"slategym", "agents", "experiments", "tests"}
     found: dict[str, str] = {}
     for path in sorted((ROOT / folder).rglob("*.py")):
+        if module_level and str(path.relative_to(ROOT)) in COMPILED_ONLY:
+            continue
         tree = ast.parse(path.read_text())
         nodes = _module_level(tree.body) if module_level else list(ast.walk(tree))
         for node in nodes:
@@ -90,7 +97,7 @@ HAND_INSTALLED = {"obp": "experiments/ope_obp_check.py"}
 install from the index with the others (obp 0.4.1, installed by hand as docs/ope.md describes)."""
 
 
-ALL = ("agents", "experiments", "data", "ray")
+ALL = ("agents", "experiments", "data", "ray", "fast")
 
 
 @pytest.mark.parametrize(
@@ -118,6 +125,25 @@ def test_every_import_is_a_declared_dependency(
             continue
         names = {d.lower().replace("_", "-") for d in dists.get(module, [module])}
         assert names & allowed, f"{where} imports {module!r}, not declared for {folder}/"
+
+
+def test_compiled_only_modules_import_the_fast_extra_and_only_lazily() -> None:
+    """The modules that import numba at import time need only the ``fast`` extra, and ``import
+    slategym`` (or an env on the numpy path) never imports them or numba."""
+    allowed = {a.split("[")[0] for a in _names(_project()["optional-dependencies"]["fast"])}
+    allowed |= set(CORE)
+    for where in COMPILED_ONLY:
+        for node in _module_level(ast.parse((ROOT / where).read_text()).body):
+            for top in _imported(node):
+                if top not in {"slategym"} and top not in sys.stdlib_module_names:
+                    assert top in allowed, f"{where} imports {top!r} outside the fast extra"
+    done = _run(
+        "import sys, gymnasium as gym, slategym; gym.make('SlateRec-v0', backend='numpy'); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'numba' or m in "
+        f"{[m.replace('/', '.')[:-3] for m in COMPILED_ONLY]!r}))"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 def _run(code: str) -> subprocess.CompletedProcess:

@@ -78,3 +78,39 @@ def test_bad_arguments_raise_value_error(tmp_path: Path, args: list[str], names:
     with pytest.raises(ValueError, match=names):
         throughput.main(argv)
     assert not out.exists()
+
+
+def test_compare_report_measures_every_mode_and_ratio(tmp_path: Path) -> None:
+    """``slategym throughput compare`` on a tiny budget (no RecSim): every mode, every ratio."""
+    out = tmp_path / "compare.json"
+    argv = ["compare", "--seconds", "0.02", "--rounds", "1", "--num-envs", "8", "--sync-envs", "2",
+            "--configs", "5x2", "--out", str(out)]  # fmt: skip
+    report = throughput.main(argv)
+    assert json.loads(out.read_text())["summary"] == report["summary"]
+    summary = report["summary"]["5x2"]
+    assert set(summary["median_user_steps_per_s"]) == {
+        "single/numpy", "single/compiled", "native/numpy", "native/compiled/1",
+        "native/compiled/2", "native@sync", "sync",
+    }  # fmt: skip
+    assert all(v > 0 for v in summary["median_user_steps_per_s"].values())
+    # RecSim was not asked for: its ratio is absent, the others are there
+    assert set(summary["median_ratios"]) == {
+        "single compiled / numpy", "native 2 threads / 1 thread", "native compiled / numpy",
+        "native / sync",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (["--configs", "2x10"], "--configs"),
+        (["--rounds", "0"], "--rounds"),
+        (["--seconds", "0"], "--seconds"),
+        (["--recsim-python", "/no/such/python"], "--recsim-python"),
+    ],
+)
+def test_compare_rejects_bad_arguments(tmp_path: Path, args: list[str], names: str) -> None:
+    out = tmp_path / "never.json"
+    with pytest.raises(ValueError, match=names):
+        throughput.main(["compare", *args, "--out", str(out)])
+    assert not out.exists()

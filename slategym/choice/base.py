@@ -29,6 +29,7 @@ from typing import ClassVar
 import numpy as np
 
 from slategym.checks import check_clicks, check_probabilities
+from slategym.kernels import xp
 
 
 class ChoiceModel(ABC):
@@ -125,4 +126,4 @@ def sequential_to_first_click(stop_or_click: np.ndarray) -> np.ndarray:
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """Logistic function ``1 / (1 + exp(-x))``, computed as ``(1 + tanh(x / 2)) / 2`` (no overflow)."""
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=np.float64)))
+    return xp.sigmoid(np.asarray(x, dtype=np.float64))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from slategym.choice.base import ChoiceModel, sequential_to_first_click
+from slategym.kernels import compiled_choice
 from slategym.validation import check_positive, check_probability
 
 
@@ -66,5 +67,8 @@ class ExponentialCascade(ChoiceModel):
         check_positive("score_scaling", self.score_scaling)
 
     def probabilities(self, affinities: np.ndarray) -> np.ndarray:
+        compiled = compiled_choice(self, affinities)
+        if compiled is not None:
+            return compiled
         scores = np.minimum(self.score_scaling * np.exp(np.asarray(affinities, np.float64)), 1.0)
         return sequential_to_first_click(self.attention_prob * scores)

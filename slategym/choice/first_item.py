@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from slategym.choice.base import ChoiceModel
+from slategym.kernels import compiled_choice
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,9 @@ class FirstItem(ChoiceModel):
     """
 
     def probabilities(self, affinities: np.ndarray) -> np.ndarray:
+        compiled = compiled_choice(self, affinities)
+        if compiled is not None:
+            return compiled
         aff = np.asarray(affinities, dtype=np.float64)
         probs = np.zeros((*aff.shape[:-1], aff.shape[-1] + 1))
         probs[..., 0] = 1.0

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from slategym.choice.base import ChoiceModel, softmax_with_no_click
+from slategym.kernels import compiled_choice
 from slategym.validation import check_float, check_positive
 
 
@@ -74,6 +75,9 @@ class MultinomialLogit(ChoiceModel):
             check_float("no_click_logit", self.no_click_logit)
 
     def probabilities(self, affinities: np.ndarray) -> np.ndarray:
+        compiled = compiled_choice(self, affinities)
+        if compiled is not None:
+            return compiled
         # float64 first: integer affinities with an integer beta would give an integer softmax buffer
         logits = self.beta * np.asarray(affinities, dtype=np.float64)
         return softmax_with_no_click(logits, self.no_click_logit)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from slategym.choice.base import ChoiceModel, sequential_to_first_click, sigmoid
+from slategym.kernels import compiled_choice
 from slategym.validation import check_choice, check_float, check_positive, check_probability
 
 
@@ -82,6 +83,9 @@ class MultiClick(ChoiceModel):
         return sigmoid(self.beta * np.asarray(affinities, np.float64) + self.bias)
 
     def click_probabilities(self, affinities: np.ndarray) -> np.ndarray:
+        compiled = compiled_choice(self, affinities, marginal=True)
+        if compiled is not None:
+            return compiled
         alpha = self.attractiveness(affinities)
         if self.mode == "independent":
             return alpha
@@ -92,6 +96,9 @@ class MultiClick(ChoiceModel):
         return examined * alpha
 
     def probabilities(self, affinities: np.ndarray) -> np.ndarray:
+        compiled = compiled_choice(self, affinities)
+        if compiled is not None:
+            return compiled
         return sequential_to_first_click(self.attractiveness(affinities))
 
     def num_uniforms(self, slate_size: int) -> int:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from slategym.choice.base import ChoiceModel, sequential_to_first_click, sigmoid
+from slategym.kernels import compiled_choice
 from slategym.validation import check_array, check_float, check_positive
 
 
@@ -91,11 +92,17 @@ class PositionBased(ChoiceModel):
         return np.asarray(self.examination, dtype=np.float64)
 
     def click_probabilities(self, affinities: np.ndarray) -> np.ndarray:
+        compiled = compiled_choice(self, affinities, marginal=True)
+        if compiled is not None:
+            return compiled
         aff = np.asarray(affinities, np.float64)
         gamma = self.examination_probabilities(aff.shape[-1])
         return gamma * sigmoid(self.beta * aff + self.bias)
 
     def probabilities(self, affinities: np.ndarray) -> np.ndarray:
+        compiled = compiled_choice(self, affinities)
+        if compiled is not None:
+            return compiled
         return sequential_to_first_click(self.click_probabilities(affinities))
 
     def num_uniforms(self, slate_size: int) -> int:

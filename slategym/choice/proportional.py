@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from slategym.choice.base import ChoiceModel
+from slategym.kernels import compiled_choice
 from slategym.validation import check_float
 
 
@@ -69,6 +70,9 @@ class MultinomialProportional(ChoiceModel):
         check_float("no_click_mass", self.no_click_mass)
 
     def probabilities(self, affinities: np.ndarray) -> np.ndarray:
+        compiled = compiled_choice(self, affinities)
+        if compiled is not None:
+            return compiled
         aff = np.asarray(affinities, dtype=np.float64)
         scores = np.empty((*aff.shape[:-1], aff.shape[-1] + 1))
         np.subtract(aff, self.min_normalizer, out=scores[..., :-1])

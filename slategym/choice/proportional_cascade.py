@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from slategym.choice.base import ChoiceModel, sequential_to_first_click
+from slategym.kernels import compiled_choice
 from slategym.validation import check_float, check_positive, check_probability
 
 
@@ -67,6 +68,9 @@ class ProportionalCascade(ChoiceModel):
         check_float("min_normalizer", self.min_normalizer)
 
     def probabilities(self, affinities: np.ndarray) -> np.ndarray:
+        compiled = compiled_choice(self, affinities)
+        if compiled is not None:
+            return compiled
         offset = np.asarray(affinities, np.float64) - self.min_normalizer
         scores = np.clip(self.score_scaling * offset, 0.0, 1.0)
         return sequential_to_first_click(self.attention_prob * scores)

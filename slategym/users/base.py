@@ -33,6 +33,7 @@ import numpy as np
 from gymnasium import spaces
 
 from slategym.catalog import Catalog
+from slategym.kernels import xp
 
 NUM_PROFILE_FEATURES = 10
 """Columns of ``Population.profile``: age, gender, region (4, one-hot), device (3, one-hot), tenure."""
@@ -275,9 +276,9 @@ def standard_normals(uniforms: np.ndarray) -> np.ndarray:
     ``r cos(theta)`` (columns ``0 .. m - 1``) and ``r sin(theta)`` (columns ``m .. 2 m - 1``).
     """
     m = uniforms.shape[1] // 2
-    r = np.sqrt(-2.0 * np.log1p(-uniforms[:, :m]))
+    r = np.sqrt(-2.0 * xp.log1p(-uniforms[:, :m]))
     theta = 2.0 * np.pi * uniforms[:, m : 2 * m]
-    return np.concatenate([r * np.cos(theta), r * np.sin(theta)], axis=1)
+    return np.concatenate([r * xp.cos(theta), r * xp.sin(theta)], axis=1)
 
 
 def reset_arguments(

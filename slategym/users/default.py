@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from slategym._arrays import take_rows
 from slategym.catalog import Catalog
 from slategym.choice.base import sigmoid
+from slategym.kernels import xp
 from slategym.timeline import CHRONOTYPES, chronotype_profiles
 from slategym.users.base import NUM_PROFILE_FEATURES, Population, Response, UserModel, UserState
 from slategym.validation import check_array, check_float, check_positive, check_probability
@@ -247,12 +249,13 @@ class DefaultUserModel(UserModel):
         d = state.interests.shape[1]
         items = catalog.gather(item_ids)  # (N, K, D + 3): latent | quality | popularity_z | price_z
         match = np.einsum("nkd,nd->nk", items[..., :d], state.interests)
-        aff = match + self.quality_weight * items[..., d]
-        if self.popularity_weight:
-            aff += self.popularity_weight * items[..., d + 1]
+        fatigue: Any = 0.0
         if self.fatigue_weight:
-            aff -= self.fatigue_weight * take_rows(state.fatigue, catalog.topic.take(item_ids))
-        return aff
+            fatigue = take_rows(state.fatigue, catalog.topic.take(item_ids))
+        return affinity(
+            match, items[..., d], items[..., d + 1], fatigue,
+            self.quality_weight, self.popularity_weight, self.fatigue_weight,
+        )  # fmt: skip
 
     def num_uniforms(self, slate_size: int) -> int:
         return 2 * slate_size + 2
@@ -273,16 +276,14 @@ class DefaultUserModel(UserModel):
         d = state.interests.shape[1]
         items = catalog.gather(item_ids)  # (N, K, D + 3): latent | quality | popularity_z | price_z
         quality = items[..., d]
-        buy_logit = (
-            self.purchase_bias
-            + self.purchase_affinity * affinities
-            + self.purchase_quality * quality
-            - population.price_sensitivity.take(uid)[:, None] * items[..., d + 2]
-        )
-        purchases = clicks & (uniforms[:, :k] < sigmoid(buy_logit))
-        exp_draw = -np.log1p(-uniforms[:, k : 2 * k])
-        dwell = np.minimum(
-            self.dwell_cap, self.dwell_minutes * np.exp(self.dwell_affinity * affinities) * exp_draw
+        rho = population.price_sensitivity.take(uid)[:, None]
+        buy = buy_probability(
+            affinities, quality, items[..., d + 2], rho,
+            self.purchase_bias, self.purchase_affinity, self.purchase_quality,
+        )  # fmt: skip
+        purchases = clicks & (uniforms[:, :k] < buy)
+        dwell = dwell_minutes(
+            affinities, uniforms[:, k : 2 * k], self.dwell_minutes, self.dwell_affinity, self.dwell_cap
         )
         dwell *= clicks
 
@@ -290,28 +291,25 @@ class DefaultUserModel(UserModel):
         happiness = np.add.reduce(clicks * sigmoid(affinities + quality), axis=1) / np.maximum(
             n_clicks, 1
         )
-        satisfaction = (1.0 - self.satisfaction_rate) * state.satisfaction
-        satisfaction += self.satisfaction_rate * happiness
+        satisfaction = satisfaction_after(state.satisfaction, happiness, self.satisfaction_rate)
         streak = np.where(n_clicks > 0, 0, state.no_click_streak + 1)
 
         interests = state.interests
         if self.interest_drift:
             pulled = np.einsum("nk,nkd->nd", clicks.astype(np.float64), items[..., :d])
-            step = np.minimum(self.interest_drift * n_clicks, 1.0)[:, None]
-            interests = interests + self.interest_drift * pulled - step * interests
+            interests = interests_after(interests, pulled, n_clicks[:, None], self.interest_drift)
         fatigue = self.fatigue_decay * state.fatigue
         if self.fatigue_weight:
             t = fatigue.shape[1]
             flat = (np.arange(n)[:, None] * t + catalog.topic.take(item_ids)).ravel()
             fatigue += np.bincount(flat, weights=clicks.ravel(), minlength=n * t).reshape(n, t)
 
-        leave_logit = (
-            self.leave_bias
-            + self.leave_satisfaction * (0.5 - satisfaction)
-            + self.leave_streak * streak / population.patience.take(uid)
-        )
-        session_end = session_full | (uniforms[:, 2 * k] < sigmoid(leave_logit))
-        churn_p = sigmoid(self.churn_bias + self.churn_satisfaction * (0.5 - satisfaction))
+        leave = leave_probability(
+            satisfaction, streak, population.patience.take(uid),
+            self.leave_bias, self.leave_satisfaction, self.leave_streak,
+        )  # fmt: skip
+        session_end = session_full | (uniforms[:, 2 * k] < leave)
+        churn_p = churn_probability(satisfaction, self.churn_bias, self.churn_satisfaction)
         churn = session_end & (uniforms[:, 2 * k + 1] < churn_p)
         fatigue[session_end] = 0.0
         streak = np.where(session_end, 0, streak)
@@ -328,9 +326,78 @@ class DefaultUserModel(UserModel):
             dwell=dwell,
             session_end=session_end,
             churn=churn,
-            return_multiplier=np.exp(self.return_satisfaction * (satisfaction - 0.5)),
+            return_multiplier=return_multiplier(satisfaction, self.return_satisfaction),
         )
         return new_state, response
+
+
+# -- the formulas of the Dynamics section, written once: the methods above call them on (N, K)
+# arrays, the compiled kernel (slategym.kernels) on scalars. Each is an expression of its arguments
+# in a fixed order of operations, so both give the same floats.
+
+
+def affinity(
+    match: Any, quality: Any, popularity_z: Any, fatigue: Any, w_q: float, w_p: float, w_f: float
+) -> Any:
+    r""":math:`a = \theta \cdot v + w_q q + w_p z - w_f f_\tau` (``match`` is the dot product)."""
+    aff = match + w_q * quality
+    if w_p:
+        aff = aff + w_p * popularity_z
+    if w_f:
+        aff = aff - w_f * fatigue
+    return aff
+
+
+def buy_probability(
+    aff: Any, quality: Any, price_z: Any, rho: Any, b_0: float, b_a: float, b_q: float
+) -> Any:
+    r""":math:`P(\text{buy} \mid \text{click}) = \sigma(b_0 + b_a a + b_q q - \rho r)`."""
+    return xp.sigmoid(buy_logit(aff, quality, price_z, rho, b_0, b_a, b_q))
+
+
+def buy_logit(
+    aff: Any, quality: Any, price_z: Any, rho: Any, b_0: float, b_a: float, b_q: float
+) -> Any:
+    r"""The argument of :func:`buy_probability`'s sigmoid, :math:`b_0 + b_a a + b_q q - \rho r`."""
+    return b_0 + b_a * aff + b_q * quality - rho * price_z
+
+
+def dwell_minutes(aff: Any, u: Any, mean: float, w_a: float, cap: float) -> Any:
+    r""":math:`\min(d_{\max}, \bar d e^{\gamma a} E)` with :math:`E = -\log(1 - u)`."""
+    return dwell_from(xp.exp(w_a * aff), xp.log1p(-u), mean, cap)
+
+
+def dwell_from(growth: Any, log_survival: Any, mean: float, cap: float) -> Any:
+    r""":func:`dwell_minutes` from :math:`e^{\gamma a}` and :math:`\log(1 - u)` (the compiled
+    kernel computes those two for a whole slate at once)."""
+    return np.minimum(cap, mean * growth * -log_survival)
+
+
+def satisfaction_after(s: Any, happiness: Any, rate: float) -> Any:
+    r""":math:`(1 - \alpha) s + \alpha h`."""
+    return (1.0 - rate) * s + rate * happiness
+
+
+def interests_after(theta: Any, pulled: Any, n_clicks: Any, drift: float) -> Any:
+    r""":math:`\theta + \eta \sum_k C_k v_k - \min(1, \eta \sum_k C_k)\, \theta`."""
+    return theta + drift * pulled - np.minimum(drift * n_clicks, 1.0) * theta
+
+
+def leave_probability(
+    s: Any, streak: Any, patience: Any, l_0: float, l_s: float, l_n: float
+) -> Any:
+    r""":math:`\sigma(\ell_0 + \ell_s (0.5 - s) + \ell_n n / \kappa)`."""
+    return xp.sigmoid(l_0 + l_s * (0.5 - s) + l_n * streak / patience)
+
+
+def churn_probability(s: Any, c_0: float, c_s: float) -> Any:
+    r""":math:`\sigma(\chi_0 + \chi_s (0.5 - s))`."""
+    return xp.sigmoid(c_0 + c_s * (0.5 - s))
+
+
+def return_multiplier(s: Any, omega: float) -> Any:
+    r""":math:`m = e^{\omega (s - 0.5)}`."""
+    return xp.exp(omega * (s - 0.5))
 
 
 def deterministic_user_model(**overrides: float) -> DefaultUserModel:

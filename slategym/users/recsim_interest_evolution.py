@@ -3,6 +3,7 @@ r"""RecSim's interest-evolution user: observable interests that move with consum
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
@@ -222,18 +223,18 @@ class InterestEvolutionUser(UserModel):
 
         theta = state.interests
         x = catalog.latent.take(item, axis=0)  # (N, D) features of the clicked item
-        alpha = (-self.alpha_y_intercept / self.alpha_x_intercept) * np.abs(theta)
-        alpha += self.alpha_y_intercept
-        update = alpha * x * (x - theta)
+        update = interest_update(theta, x, self.alpha_x_intercept, self.alpha_y_intercept)
         toward = uniforms[:, 0] < np.einsum("nd,nd->n", (theta + 1.0) / 2.0, x)
         moved = np.clip(theta + np.where(toward[:, None], update, -update), -1.0, 1.0)
         interests = np.where(clicked[:, None], moved, theta)
 
-        utility = self.user_quality_factor * affinities[rows, pos]
-        utility += self.document_quality_factor * catalog.quality.take(item)
+        utility = watch_utility(
+            affinities[rows, pos], catalog.quality.take(item),
+            self.user_quality_factor, self.document_quality_factor,
+        )  # fmt: skip
         budget = np.where(
             clicked,
-            budget - watch + self.user_update_alpha * watch * utility,
+            budget_after_watch(budget, watch, utility, self.user_update_alpha),
             budget - self.step_penalty,
         )
         spent = budget <= 0.0
@@ -261,3 +262,20 @@ class InterestEvolutionUser(UserModel):
             return_multiplier=np.ones(n),
         )
 
+
+# -- formulas written once (the method above calls them on arrays, slategym.kernels on scalars)
+
+
+def interest_update(theta: Any, x: Any, x_0: float, y_0: float) -> Any:
+    r""":math:`\Delta = \alpha \odot x \odot (x - \theta)`, :math:`\alpha = -\tfrac{y_0}{x_0}|\theta| + y_0`."""
+    return ((-y_0 / x_0) * np.abs(theta) + y_0) * x * (x - theta)
+
+
+def watch_utility(affinity: Any, quality: Any, phi_u: float, phi_d: float) -> Any:
+    r""":math:`\phi_u a_i + \phi_d q_i`."""
+    return phi_u * affinity + phi_d * quality
+
+
+def budget_after_watch(budget: Any, watch: Any, utility: Any, eta: float) -> Any:
+    r""":math:`b - w + \eta\, w\, u`."""
+    return budget - watch + eta * watch * utility

@@ -3,11 +3,13 @@ r"""RecSim's interest-exploration user: a hidden user type with log-normal affin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
 from slategym.catalog import Catalog
+from slategym.kernels import xp
 from slategym.users.base import (
     Population,
     Response,
@@ -143,7 +145,7 @@ class InterestExplorationUser(UserModel):
         std = np.asarray(self.user_document_stddev_affinity_matrix, np.float64)[kind]
         return UserState(
             user_id=user_ids.astype(np.int64),
-            interests=np.exp(mean + std * z),  # (N, T) topic affinities, hidden
+            interests=topic_affinity(mean, std, z),  # (N, T) topic affinities, hidden
             fatigue=np.zeros((n, t)),
             satisfaction=np.ones(n),
             no_click_streak=np.zeros(n, np.int64),
@@ -208,3 +210,9 @@ class InterestExplorationUser(UserModel):
             churn=np.zeros(n, bool),
             return_multiplier=np.ones(n),
         )
+
+
+def topic_affinity(mean: Any, std: Any, z: Any) -> Any:
+    r""":math:`g = e^{M + S z}` with :math:`z` standard normal (written once: the method above calls
+    it on arrays, slategym.kernels on scalars)."""
+    return xp.exp(mean + std * z)

@@ -3,12 +3,14 @@ r"""RecSim's long-term-satisfaction user: clickbait pays now and costs satisfact
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
 from slategym.catalog import Catalog
 from slategym.choice.base import sigmoid
+from slategym.kernels import xp
 from slategym.users.base import (
     Population,
     Response,
@@ -145,7 +147,7 @@ class LongTermSatisfactionUser(UserModel):
     ) -> UserState:
         uniforms, slate_size = reset_arguments(self, catalog, user_ids, uniforms, slate_size)
         n = user_ids.shape[0]
-        npe = (uniforms[:, 0] - 0.5) / (1.0 - self.memory_discount)
+        npe = initial_exposure(uniforms[:, 0], self.memory_discount)
         return UserState(
             user_id=user_ids.astype(np.int64),
             interests=np.zeros((n, 1)),
@@ -175,8 +177,7 @@ class LongTermSatisfactionUser(UserModel):
         return {"user": np.zeros((n, 1), np.float32), "response": state.extra["response"].copy()}
 
     def _location(self, clickbait: np.ndarray, satisfaction: np.ndarray) -> np.ndarray:
-        mix = clickbait * self.choc_mean + (1.0 - clickbait) * self.kale_mean
-        return mix * satisfaction
+        return location(clickbait, satisfaction, self.choc_mean, self.kale_mean)
 
     def affinity(
         self, population: Population, state: UserState, catalog: Catalog, item_ids: np.ndarray
@@ -203,15 +204,17 @@ class LongTermSatisfactionUser(UserModel):
         clicked, pos = first_click(clicks)
         b = catalog.latent[:, 0].take(item_ids[rows, pos])
         z = standard_normals(uniforms[:, :2])
-        scale = b * self.choc_stddev + (1.0 - b) * self.kale_stddev
-        engagement = np.exp(self._location(b, state.satisfaction) + scale * z[:, 0])
+        engaged = engagement(
+            b, state.satisfaction, z[:, 0],
+            self.choc_mean, self.choc_stddev, self.kale_mean, self.kale_stddev,
+        )  # fmt: skip
         npe = state.extra["net_positive_exposure"]
-        moved = self.memory_discount * npe - 2.0 * (b - 0.5) + self.innovation_stddev * z[:, 1]
+        moved = exposure_after(npe, b, z[:, 1], self.memory_discount, self.innovation_stddev)
         npe = np.where(clicked, moved, npe)
         budget = state.extra["time_budget"] - clicked
         spent = budget <= 0.0
         dwell = np.zeros((n, k))
-        dwell[rows, pos] = np.where(clicked, engagement, 0.0)
+        dwell[rows, pos] = np.where(clicked, engaged, 0.0)
         response = np.zeros((n, k, 2), np.float32)
         response[rows, pos, 0] = clicked
         response[:, :, 1] = np.clip(dwell, 0.0, MAX_ENGAGEMENT)
@@ -230,3 +233,28 @@ class LongTermSatisfactionUser(UserModel):
             churn=spent,
             return_multiplier=np.ones(n),
         )
+
+
+# -- formulas written once (the methods above call them on arrays, slategym.kernels on scalars)
+
+
+def initial_exposure(u: Any, gamma: float) -> Any:
+    r""":math:`\mathrm{NPE} = (u - 0.5) / (1 - \gamma)`."""
+    return (u - 0.5) / (1.0 - gamma)
+
+
+def location(b: Any, s: Any, mu_c: float, mu_k: float) -> Any:
+    r""":math:`(b\,\mu_c + (1 - b)\,\mu_k)\, s`, the mean of the log-engagement."""
+    return (b * mu_c + (1.0 - b) * mu_k) * s
+
+
+def engagement(
+    b: Any, s: Any, z: Any, mu_c: float, sigma_c: float, mu_k: float, sigma_k: float
+) -> Any:
+    r""":math:`e = \exp(\text{location} + (b\,\sigma_c + (1 - b)\,\sigma_k)\, z)`."""
+    return xp.exp(location(b, s, mu_c, mu_k) + (b * sigma_c + (1.0 - b) * sigma_k) * z)
+
+
+def exposure_after(npe: Any, b: Any, z: Any, gamma: float, sigma: float) -> Any:
+    r""":math:`\gamma\,\mathrm{NPE} - 2 (b - 0.5) + \sigma z`."""
+    return gamma * npe - 2.0 * (b - 0.5) + sigma * z

@@ -1,0 +1,339 @@
+"""The compiled path of a :class:`~slategym.simulator.Simulator`: which worlds it covers, and the
+glue between the simulator's typed state and the row kernels of :mod:`slategym.kernels.world`.
+
+:func:`reason_not_compiled` says why a simulator cannot run compiled (None if it can);
+:class:`CompiledWorld` then stands in for the simulator's ``step``, ``reset`` and ``observe`` with
+the same inputs and outputs (fresh arrays, the same sharing between old and new state as the
+general path), and splits the rows between ``num_threads`` threads.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from slategym.catalog import Catalog, _strata
+from slategym.items.default import DefaultItemModel
+from slategym.rewards import SIGNALS, WeightedReward
+from slategym.types import SimState, StepOutcome
+from slategym.users.base import UserState
+from slategym.users.default import DefaultUserModel
+
+if TYPE_CHECKING:
+    from slategym.simulator import Simulator
+
+MIN_ROWS_PER_THREAD = 256
+"""Below this many rows per thread a call stays on one thread (starting threads costs more)."""
+
+
+def reason_not_compiled(sim: Simulator) -> str | None:
+    """Why ``sim`` must run on the general path (None: the compiled path covers its world)."""
+    from slategym import kernels
+
+    reason = kernels.unavailable_reason()
+    if reason is not None:
+        return reason
+    c = sim.config
+    if type(sim.item_model) is not DefaultItemModel or not sim.item_model.resample_documents:
+        return f"the item model {type(sim.item_model).__name__} has no compiled kernel"
+    if type(sim.catalog) is not Catalog:
+        return "the catalog is not a slategym Catalog"
+    if type(sim.user_model) is not DefaultUserModel:
+        return f"the user model {type(sim.user_model).__name__} has no compiled kernel"
+    if type(sim.reward_fn) is not WeightedReward:
+        return "the reward is a callable (only named or weighted rewards are compiled)"
+    from slategym.kernels.choice import choice_spec
+
+    if choice_spec(sim.choice_model, c.slate_size) is None:
+        return f"the choice model {type(sim.choice_model).__name__} has no compiled kernel"
+    if c.latent_dim < 2:  # numpy's einsum sums a (K, 1) contraction in another order
+        return "latent_dim=1 is summed in another order by numpy's einsum"
+    return None
+
+
+def user_params(model: DefaultUserModel) -> np.ndarray:
+    """The parameters the kernel reads, in the order of ``world.W_Q ... world.OMEGA``."""
+    m = model
+    return np.array(
+        [
+            m.quality_weight, m.popularity_weight, m.fatigue_weight, m.fatigue_decay,
+            m.interest_drift, m.purchase_bias, m.purchase_affinity, m.purchase_quality,
+            m.dwell_minutes, m.dwell_affinity, m.dwell_cap, m.satisfaction_rate, m.leave_bias,
+            m.leave_satisfaction, m.leave_streak, m.churn_bias, m.churn_satisfaction,
+            m.return_satisfaction,
+        ],
+        np.float64,
+    )  # fmt: skip
+
+
+class CompiledWorld:
+    """The compiled ``step``/``reset``/``observe`` of a simulator whose world it covers."""
+
+    def __init__(self, sim: Simulator, num_threads: int = 1) -> None:
+        from slategym.kernels import choice, rows, world
+
+        self.sim = sim
+        self._world = world
+        c, cat, pop = sim.config, sim.catalog, sim.population
+        kind, params, gamma = choice.choice_spec(sim.choice_model, c.slate_size)  # type: ignore[misc]
+        starts, sizes = _strata(cat.num_items, c.num_candidates)
+        iw = np.zeros(12, np.int64)
+        iw[world.I_USERS] = c.num_users
+        iw[world.I_DAYS] = c.days
+        iw[world.I_MAX_STEPS] = c.max_session_steps
+        iw[world.I_SESSION_EPISODES] = sim.session_episodes
+        iw[world.I_STRICT] = c.strict_slates
+        iw[world.I_LIVE] = cat.num_items
+        iw[world.I_NEW_PER_DAY] = cat.new_items_per_day
+        iw[world.I_U_CHOICE] = sim._u_choice.start
+        iw[world.I_U_USER] = sim._u_user.start
+        iw[world.I_U_NEXT] = sim._u_next
+        iw[world.I_STEP_UNIFORMS] = sim.step_uniforms
+        iw[world.I_KIND] = kind
+        fw = np.zeros(4)
+        fw[world.F_HORIZON] = sim.horizon
+        fw[world.F_STEP_MINUTES] = c.step_minutes
+        fw[world.F_MIN_GAP] = c.min_return_gap_minutes
+        fw[world.F_LAST_MINUTE] = np.nextafter(sim.horizon, 0.0)
+        codes = {"click": rows.CLICK, "purchase": rows.PURCHASE, "engagement": rows.ENGAGEMENT}
+        assert list(codes) == list(SIGNALS)
+        weights = sim.reward_fn.weights  # type: ignore[attr-defined]
+        self._step_world = (
+            iw, fw, user_params(sim.user_model), params, gamma,  # type: ignore[arg-type]
+            np.array([codes[name] for name in weights], np.int64),
+            np.array(list(weights.values()), np.float64),
+            np.ascontiguousarray(cat.item_table), cat.topic, np.asarray(starts), np.asarray(sizes),
+            _c(pop.hour_profile), _c(pop.activity), _c(pop.price_sensitivity), _c(pop.patience),
+        )  # fmt: skip
+        self._reset_world = (
+            iw, fw, np.asarray(starts), np.asarray(sizes), _c(pop.hour_profile), _c(pop.activity),
+            _c(pop.interests, np.float64), _c(pop.initial_satisfaction, np.float64),
+        )  # fmt: skip
+        self._observe_world = (
+            cat.features, cat.topic, _c(pop.profile), c.days, c.max_session_steps
+        )
+        from slategym.kernels._jit import entry_point
+
+        self._entry_point = entry_point
+        self._entries: dict[Any, Any] = {}
+        self._made: SimState | None = None  # the last state made here (C-contiguous arrays)
+        self._buffers: list[SimState] = []  # the two state buffers of step(reuse=True)
+        self._plans: dict[int, tuple[Any, ...]] = {}  # id(state) -> arguments of a pool step
+        self.num_threads = 1
+        self._pool: ThreadPoolExecutor | None = None
+        self.set_threads(num_threads)
+
+    # -- threads ----------------------------------------------------------------------------------
+    def set_threads(self, num_threads: int) -> None:
+        """Split the rows of every call between ``num_threads`` threads (1: the calling thread)."""
+        self.num_threads = int(num_threads)
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+        if self.num_threads > 1:
+            self._pool = ThreadPoolExecutor(self.num_threads, thread_name_prefix="slategym")
+
+    def _run(
+        self, kernel: Any, n: int, args: tuple[Any, ...], inputs: tuple[np.ndarray, ...] = ()
+    ) -> list[Any]:
+        """``kernel(lo, hi, *args)`` over ``[0, n)``, in chunks on the pool; results in row order.
+
+        ``inputs`` are the arguments that come from the caller (the others are this object's or
+        fresh): when they are C-contiguous the kernel's compiled entry point is called directly,
+        skipping numba's type dispatch (several microseconds with sixty arguments).
+        """
+        parts = min(self.num_threads, max(1, n // MIN_ROWS_PER_THREAD))
+        if all(a.flags.c_contiguous for a in inputs):
+            entry = self._entries.get(kernel)
+            if entry is None:
+                entry = self._entries[kernel] = self._entry_point(kernel, (0, n, *args))
+            kernel = entry
+        if parts <= 1 or self._pool is None:
+            return [kernel(0, n, *args)]
+        bounds = [(n * i) // parts for i in range(parts + 1)]
+        futures = [
+            self._pool.submit(kernel, bounds[i], bounds[i + 1], *args) for i in range(parts)
+        ]
+        return [f.result() for f in futures]
+
+    def close(self) -> None:
+        """Stop the worker threads."""
+        self.set_threads(1)
+
+    # -- the simulator's functions ------------------------------------------------------------------
+    def step(
+        self, state: SimState, slates: np.ndarray, reuse: bool = False
+    ) -> tuple[SimState, StepOutcome] | None:
+        """``Simulator.step``, or None when a row fails a check (the general path then raises).
+
+        ``reuse``: write the next state into one of two buffers kept here, alternately, and the
+        outcome into a buffer of its own (the single env's fast path: a step allocates nothing).
+        The returned state and outcome then stay valid until the second next call.
+        """
+        n, k = slates.shape
+        if state.user.extra:
+            return None
+        plan = self._plans.get(id(state)) if reuse else None
+        if plan is None or plan[0] is not state or plan[2].item_ids.shape != (n, k):
+            if reuse:
+                if len(self._buffers) != 2 or self._buffers[0].num_rows != n:
+                    self._buffers = [self._empty_state(state, n) for _ in range(2)]
+                    self._plans.clear()
+                new = self._buffers[1] if state is self._buffers[0] else self._buffers[0]
+            else:
+                new = self._empty_state(state, n)
+            out = self._empty_outcome(state, new, n, k)
+            plan = (state, new, out, *self._step_args(state, new, out))
+            if reuse and any(state is b for b in self._buffers):
+                self._plans[id(state)] = plan
+        _, new, out, head, tail = plan
+        trusted = state is self._made or any(state is b for b in self._buffers)
+        inputs = (slates,) if trusted else self._arrays(state, slates)
+        for status, _row in self._run(self._world.step_rows, n, (*head, slates, *tail), inputs):
+            if status != self._world.OK:
+                return None
+        self._made = new
+        return new, out
+
+    @staticmethod
+    def _empty_state(state: SimState, n: int) -> SimState:
+        us = state.user
+        return SimState(
+            key=np.empty(n, np.uint64),
+            counter=np.empty(n, np.uint64),
+            user=UserState(
+                user_id=np.empty(n, np.int64),
+                interests=np.empty(us.interests.shape),
+                fatigue=np.empty(us.fatigue.shape),
+                satisfaction=np.empty(n),
+                no_click_streak=np.empty(n, np.int64),
+            ),
+            clock=np.empty(n),
+            session_index=np.empty(n, np.int64),
+            session_step=np.empty(n, np.int64),
+            candidates=np.empty(state.candidates.shape, np.int64),
+            history_ids=np.empty(state.history_ids.shape, np.int64),
+            history_response=np.empty(state.history_response.shape, np.float32),
+            done=np.empty(n, bool),
+        )
+
+    @staticmethod
+    def _empty_outcome(state: SimState, new: SimState, n: int, k: int) -> StepOutcome:
+        churned = np.empty(n, bool)
+        return StepOutcome(
+            item_ids=np.empty((n, k), np.int64),
+            valid=np.empty((n, k), bool),
+            n_duplicates=np.empty(n, np.int64),
+            affinities=np.empty((n, k)),
+            clicks=np.empty((n, k), bool),
+            purchases=np.empty((n, k), bool),
+            dwell=np.empty((n, k)),
+            reward=np.empty(n),
+            session_ended=np.empty(n, bool),
+            churned=churned,
+            terminated=churned,
+            truncated=np.empty(n, bool),
+            minute=state.clock,
+            day=np.empty(n, np.int64),
+            hour=np.empty(n, np.int64),
+            session_index=state.session_index,
+            session_step=state.session_step,
+            user_id=new.user.user_id,
+            satisfaction=new.user.satisfaction,
+        )
+
+    def _step_args(
+        self, state: SimState, new: SimState, out: StepOutcome
+    ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        """The arguments of ``step_rows`` before and after ``slates``."""
+        us, nu = state.user, new.user
+        head = self._step_world
+        tail = (
+            state.key, state.counter, state.clock, state.session_index, state.session_step,
+            state.candidates, state.history_ids, state.history_response, state.done,
+            us.user_id, us.interests, us.fatigue, us.satisfaction, us.no_click_streak,
+            new.key, nu.user_id, new.counter, new.clock, new.session_index, new.session_step,
+            new.candidates, new.history_ids, new.history_response, new.done,
+            nu.interests, nu.fatigue, nu.satisfaction, nu.no_click_streak,
+            out.item_ids, out.valid, out.n_duplicates, out.affinities, out.clicks, out.purchases,
+            out.dwell, out.reward, out.session_ended, out.churned, out.truncated, out.day, out.hour,
+        )  # fmt: skip
+        return head, tail
+
+    @staticmethod
+    def _arrays(state: SimState, slates: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The arrays of ``state`` the step kernel reads, ``slates`` first."""
+        us = state.user
+        return (
+            slates, state.key, state.counter, state.clock, state.session_index,
+            state.session_step, state.candidates, state.history_ids, state.history_response,
+            state.done, us.user_id, us.interests, us.fatigue, us.satisfaction, us.no_click_streak,
+        )  # fmt: skip
+
+    def reset(
+        self, keys: np.ndarray, counters: np.ndarray, user_ids: np.ndarray | None
+    ) -> SimState:
+        """``Simulator.reset``."""
+        c, cat = self.sim.config, self.sim.catalog
+        n = keys.shape[0]
+        state = SimState(
+            key=np.empty(n, np.uint64),
+            counter=np.empty(n, np.uint64),
+            user=UserState(
+                user_id=np.empty(n, np.int64),
+                interests=np.empty((n, c.latent_dim)),
+                fatigue=np.empty((n, cat.num_topics)),
+                satisfaction=np.empty(n),
+                no_click_streak=np.empty(n, np.int64),
+            ),
+            clock=np.empty(n),
+            session_index=np.empty(n, np.int64),
+            session_step=np.empty(n, np.int64),
+            candidates=np.empty((n, c.num_candidates), np.int64),
+            history_ids=np.empty((n, c.history_length), np.int64),
+            history_response=np.empty((n, c.history_length, 2), np.float32),
+            done=np.empty(n, bool),
+        )
+        given = np.full(n, -1, np.int64) if user_ids is None else _c(user_ids, np.int64)
+        u = state.user
+        args = (
+            *self._reset_world, _c(keys, np.uint64), _c(counters, np.uint64), given,
+            np.arange(n), state.key, state.counter, state.clock, state.session_index,
+            state.session_step, state.candidates, state.history_ids, state.history_response,
+            state.done, u.user_id, u.interests, u.fatigue, u.satisfaction, u.no_click_streak,
+        )  # fmt: skip
+        self._run(self._world.reset_rows, n, args, ())
+        self._made = state
+        return state
+
+    def observe(self, state: SimState) -> dict[str, np.ndarray]:
+        """``Simulator.observe`` (fresh arrays)."""
+        c, cat = self.sim.config, self.sim.catalog
+        n = state.num_rows
+        f = cat.num_features
+        obs: dict[str, np.ndarray] = {
+            "user": np.empty((n, self.sim.population.profile.shape[1]), np.float32),
+            "candidates": np.empty((n, c.num_candidates, f), np.float32),
+            "candidate_ids": np.empty((n, c.num_candidates), np.int64),
+            "candidate_topics": np.empty((n, c.num_candidates), np.int64),
+            "history_ids": np.empty((n, c.history_length), np.int64),
+            "history": np.empty((n, c.history_length, f + 2), np.float32),
+            "time": np.empty((n, 3), np.float32),
+        }
+        inputs: tuple[np.ndarray, ...] = (
+            state.clock, state.session_step, state.candidates, state.history_ids,
+            state.history_response, state.user.user_id,
+        )  # fmt: skip
+        args = (*inputs, *self._observe_world, *obs.values())
+        if state is self._made:
+            inputs = ()
+        self._run(self._world.observe_rows, n, args, inputs)
+        return obs
+
+
+def _c(a: np.ndarray, dtype: Any = None) -> np.ndarray:
+    """A C-contiguous array (a copy only if needed)."""
+    return np.ascontiguousarray(a, dtype=dtype)
+

@@ -1,0 +1,218 @@
+"""Row functions shared by every compiled world: random streams, the timeline, candidates, history,
+observation and reward, for one row at a time.
+
+Each function is the row-by-row form of a batched numpy function of the general path, with numpy's
+order of operations (named next to each one); the parity tests compare them bit for bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from slategym.kernels._jit import jit
+from slategym.kernels._npmath import pairwise_sum
+from slategym.rng import BLOCK
+
+PHI = np.uint64(0x9E3779B97F4A7C15)
+BLOCK_PHI = np.uint64((BLOCK * 0x9E3779B97F4A7C15) % (1 << 64))
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+_INV53 = 1.0 / (1 << 53)
+HOURS = 24
+DWELL_SCALE = 30.0
+
+
+@jit
+def stream_base(key: np.uint64, counter: np.uint64) -> np.uint64:
+    """Start of block ``counter`` of the stream ``key`` (``slategym.rng.uniforms``)."""
+    return key + counter * BLOCK_PHI
+
+
+@jit
+def uniform(base: np.uint64, j: int) -> float:
+    """Uniform ``j`` of a block: SplitMix64 at position ``base + j * phi`` (``slategym.rng``)."""
+    z = base + np.uint64(j) * PHI
+    z = z ^ (z >> _S30)
+    z = z * _M1
+    z = z ^ (z >> _S27)
+    z = z * _M2
+    z = z ^ (z >> _S31)
+    return np.float64(z >> _S11) * _INV53
+
+
+@jit
+def fill_uniforms(base: np.uint64, start: int, n: int, out: np.ndarray) -> None:
+    """``out[:n]`` = uniforms ``start .. start + n - 1`` of a block."""
+    for j in range(n):
+        out[j] = uniform(base, start + j)
+
+
+@jit
+def day_hour(minute: float) -> tuple[np.int64, np.int64]:
+    """``timeline.minute_to_day_hour`` of one minute."""
+    hours_total = np.int64(np.floor(minute / 60.0))
+    return hours_total // HOURS, hours_total % HOURS
+
+
+@jit
+def arrival_after(
+    start: float,
+    profile: np.ndarray,
+    user: int,
+    daily_rate: float,
+    exp_draw: float,
+    rate: np.ndarray,
+    cum: np.ndarray,
+) -> float:
+    """``timeline.arrival_after`` of one row, hour profile ``profile[user]`` (``rate``, ``cum``:
+    ``(25,)`` scratch)."""
+    whole_days = np.floor(exp_draw / daily_rate)
+    rest = exp_draw - whole_days * daily_rate
+    hour_abs = np.floor(start / 60.0)
+    frac = start / 60.0 - hour_abs
+    h0 = np.int64(hour_abs) % HOURS
+    count = 0
+    total = 0.0
+    for j in range(HOURS + 1):
+        rate[j] = profile[user, (h0 + j) % HOURS] * daily_rate
+        seg = rate[j]
+        if j == 0:
+            seg = seg * (1.0 - frac)
+        elif j == HOURS:
+            seg = seg * frac
+        total = total + seg if j else seg
+        cum[j] = total
+        count += cum[j] <= rest
+    j = min(count, HOURS)
+    before = cum[j - 1] if j > 0 else 0.0
+    within = np.maximum((rest - before) / rate[j], 0.0)
+    seg_start = (1.0 - frac) + (j - 1) if j > 0 else 0.0
+    return start + whole_days * 1440.0 + (seg_start + within) * 60.0
+
+
+@jit
+def draw_candidates(
+    base: np.uint64,
+    offset: int,
+    num_live: int,
+    new_per_day: int,
+    day: int,
+    starts: np.ndarray,
+    sizes: np.ndarray,
+    out: np.ndarray,
+    r: int,
+) -> None:
+    """``Catalog.sample_candidates`` of one row, into ``out[r]``, from uniforms ``offset ..`` of
+    its block."""
+    c = starts.shape[0]
+    rotation = np.int64(uniform(base, offset + c) * num_live)
+    for j in range(c):
+        p = np.int64(uniform(base, offset + j) * sizes[j]) + starts[j] + rotation
+        if p >= num_live:
+            p -= num_live
+        if new_per_day:
+            p += day * new_per_day
+        out[r, j] = p
+
+
+@jit
+def push_history(
+    r: int,
+    ids_in: np.ndarray,
+    resp_in: np.ndarray,
+    ids_out: np.ndarray,
+    resp_out: np.ndarray,
+    items: np.ndarray,
+    clicks: np.ndarray,
+    purchases: np.ndarray,
+    dwell: np.ndarray,
+) -> None:
+    """``Simulator._push_history`` of row ``r`` (of ``ids_*`` ``(N, L)`` and ``resp_*``
+    ``(N, L, 2)``; the slate's ``items``, ``clicks``, ... are ``(K,)``; ``*_out`` may not be
+    ``*_in``)."""
+    length = ids_in.shape[1]
+    n = 0
+    for k in range(clicks.shape[0]):
+        n += clicks[k]
+    for j in range(length):
+        src = min(n + j, length - 1)
+        ids_out[r, j] = ids_in[r, src]
+        resp_out[r, j, 0] = resp_in[r, src, 0]
+        resp_out[r, j, 1] = resp_in[r, src, 1]
+    rank = 0
+    for k in range(clicks.shape[0]):
+        if clicks[k]:
+            dest = rank + (length - n)
+            if dest >= 0:
+                ids_out[r, dest] = items[k]
+                resp_out[r, dest, 0] = np.float32(1.0 if purchases[k] else 0.0)
+                resp_out[r, dest, 1] = np.float32(np.minimum(dwell[k] / DWELL_SCALE, 1.0))
+            rank += 1
+
+
+@jit
+def observe_row(
+    r: int,
+    clock: float,
+    session_step: int,
+    candidates: np.ndarray,
+    history_ids: np.ndarray,
+    history_response: np.ndarray,
+    features: np.ndarray,
+    topic: np.ndarray,
+    days: int,
+    max_session_steps: int,
+    ob_candidates: np.ndarray,
+    ob_ids: np.ndarray,
+    ob_topics: np.ndarray,
+    ob_history_ids: np.ndarray,
+    ob_history: np.ndarray,
+    ob_time: np.ndarray,
+) -> None:
+    """The simulator's part of row ``r``'s observation (``Simulator.observe``) from row ``r`` of
+    ``candidates``, ``history_ids`` and ``history_response``; the feature copies (``candidates``,
+    ``history``) are written only if their output arrays have rows."""
+    day, hour = day_hour(clock)
+    ob_time[r, 0] = np.float32(min(day, days - 1))
+    ob_time[r, 1] = np.float32(hour)
+    ob_time[r, 2] = np.float32(min(session_step, max_session_steps - 1))
+    f = features.shape[1]
+    full = ob_candidates.shape[0] > 0
+    for j in range(candidates.shape[1]):
+        item = candidates[r, j]
+        ob_ids[r, j] = item
+        ob_topics[r, j] = topic[item]
+        if full:
+            for q in range(f):
+                ob_candidates[r, j, q] = features[item, q]
+    for j in range(history_ids.shape[1]):
+        item = history_ids[r, j]
+        ob_history_ids[r, j] = item
+        if full:
+            for q in range(f):
+                ob_history[r, j, q] = features[item, q]  # -1: the last row, zeros
+            ob_history[r, j, f] = history_response[r, j, 0]
+            ob_history[r, j, f + 1] = history_response[r, j, 1]
+
+
+CLICK, PURCHASE, ENGAGEMENT = 0, 1, 2
+"""Signal codes of a weighted reward (``slategym.rewards.SIGNALS``)."""
+
+
+@jit
+def reward_row(
+    codes: np.ndarray, weights: np.ndarray, clicks: np.ndarray, purchases: np.ndarray, dwell: np.ndarray
+) -> float:
+    """``WeightedReward`` of one row: ``0 + w_1 s_1 + w_2 s_2 ...`` in the mapping's order."""
+    total = 0.0
+    for m in range(codes.shape[0]):
+        if codes[m] == ENGAGEMENT:
+            signal = pairwise_sum(dwell, 0, dwell.shape[0], 1)
+        else:
+            count = 0
+            for k in range(clicks.shape[0]):
+                count += clicks[k] if codes[m] == CLICK else purchases[k]
+            signal = np.float64(count)
+        total = total + weights[m] * signal
+    return total

@@ -1,0 +1,400 @@
+"""The fused step and reset of the default world, row by row (compiled).
+
+``step_rows`` is :meth:`slategym.simulator.Simulator.step` for a world built from
+:class:`~slategym.items.DefaultItemModel` (fresh candidates every request),
+:class:`~slategym.users.DefaultUserModel`, any built-in choice model (:mod:`slategym.kernels.choice`)
+and a named or weighted reward (:class:`~slategym.rewards.WeightedReward`); ``reset_rows`` is
+:meth:`~slategym.simulator.Simulator.reset`. Each row reads one block of its random stream with the
+simulator's layout, so a row's trajectory is the general path's, bit for bit; the model formulas
+are the very functions the numpy path calls (``slategym.users.default.affinity``, ...), compiled.
+
+Both kernels work on rows ``lo .. hi - 1`` only, so that a vector env can split its rows between
+threads (the kernels release the GIL); every row depends on its own inputs alone, so the result does
+not depend on how the rows are split. They never raise: a row whose slate repeats a candidate under
+``strict_slates``, or whose affinities, probabilities or reward fail the output checks, stops the
+kernel with a code (:data:`STRICT_DUPLICATE`, ...) and its row, and the caller re-runs the general
+path, which raises the usual error.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from slategym.kernels import rows as R
+from slategym.kernels import xp
+from slategym.kernels._jit import jit, jitable
+from slategym.kernels._npmath import einsum_dot, pairwise_sum, vexp, vlog1p, vsigmoid
+from slategym.kernels.choice import sample_row
+from slategym.users import default as user
+
+for _formula in (
+    user.affinity, user.buy_logit, user.dwell_from, user.satisfaction_after,
+    user.interests_after, user.leave_probability, user.churn_probability, user.return_multiplier,
+):  # fmt: skip
+    jitable(_formula)  # the numpy path's formulas, compiled where the kernels call them
+
+OK, STRICT_DUPLICATE, BAD_PROBABILITIES, BAD_AFFINITY, BAD_REWARD = 0, 1, 2, 3, 4
+"""Status codes of :func:`step_rows` (the first failing row is returned beside the code)."""
+
+# Indices of the default user model's parameters in the ``up`` vector (see ``fused.user_params``).
+(W_Q, W_P, W_F, DECAY, DRIFT, B_0, B_A, B_Q, D_MEAN, D_AFF, D_CAP, SAT_RATE,
+ L_0, L_S, L_N, C_0, C_S, OMEGA) = range(18)  # fmt: skip
+# Integer settings of the world in the ``iw`` vector.
+(I_USERS, I_DAYS, I_MAX_STEPS, I_SESSION_EPISODES, I_STRICT, I_LIVE, I_NEW_PER_DAY,
+ I_U_CHOICE, I_U_USER, I_U_NEXT, I_STEP_UNIFORMS, I_KIND) = range(12)  # fmt: skip
+# Float settings of the world in the ``fw`` vector.
+F_HORIZON, F_STEP_MINUTES, F_MIN_GAP, F_LAST_MINUTE = range(4)
+
+
+@jit
+def step_rows(
+    lo: int,
+    hi: int,
+    iw: np.ndarray,
+    fw: np.ndarray,
+    up: np.ndarray,
+    cp: np.ndarray,
+    gamma: np.ndarray,
+    reward_codes: np.ndarray,
+    reward_weights: np.ndarray,
+    item_table: np.ndarray,
+    topic: np.ndarray,
+    starts: np.ndarray,
+    sizes: np.ndarray,
+    hour_profile: np.ndarray,
+    activity: np.ndarray,
+    price_sensitivity: np.ndarray,
+    patience: np.ndarray,
+    slates: np.ndarray,
+    key: np.ndarray,
+    counter: np.ndarray,
+    clock: np.ndarray,
+    session_index: np.ndarray,
+    session_step: np.ndarray,
+    candidates: np.ndarray,
+    history_ids: np.ndarray,
+    history_response: np.ndarray,
+    done: np.ndarray,
+    user_id: np.ndarray,
+    interests: np.ndarray,
+    fatigue: np.ndarray,
+    satisfaction: np.ndarray,
+    streak: np.ndarray,
+    o_key: np.ndarray,
+    o_user_id: np.ndarray,
+    o_counter: np.ndarray,
+    o_clock: np.ndarray,
+    o_session_index: np.ndarray,
+    o_session_step: np.ndarray,
+    o_candidates: np.ndarray,
+    o_history_ids: np.ndarray,
+    o_history_response: np.ndarray,
+    o_done: np.ndarray,
+    o_interests: np.ndarray,
+    o_fatigue: np.ndarray,
+    o_satisfaction: np.ndarray,
+    o_streak: np.ndarray,
+    item_ids: np.ndarray,
+    valid: np.ndarray,
+    n_dup: np.ndarray,
+    aff: np.ndarray,
+    clicks: np.ndarray,
+    purchases: np.ndarray,
+    dwell: np.ndarray,
+    reward: np.ndarray,
+    ended: np.ndarray,
+    churned: np.ndarray,
+    truncated: np.ndarray,
+    day_out: np.ndarray,
+    hour_out: np.ndarray,
+) -> tuple[int, int]:
+    """Serve ``slates[r]`` to rows ``lo .. hi - 1``: the next state into the ``o_*`` arrays (which
+    may be the input arrays for ``o_key`` and ``o_user_id``, never for the others), the outcome
+    into the others. Returns ``(status, row)``; on a status other than :data:`OK` the
+    outputs are incomplete and the caller runs the general path."""
+    k = slates.shape[1]
+    d = interests.shape[1]
+    t = fatigue.shape[1]
+    num_live = iw[I_LIVE]
+    days = iw[I_DAYS]
+    u = np.empty(iw[I_STEP_UNIFORMS])
+    scratch = np.empty(k + 1)
+    happy = np.empty(k)
+    buy = np.empty(k)
+    growth = np.empty(k)
+    log_survival = np.empty(k)
+    rate = np.empty(R.HOURS + 1)
+    cum = np.empty(R.HOURS + 1)
+    pulled = np.empty(d)
+    # the slate of the current row (1-D scratch arrays, copied to the outputs at the end of the
+    # row: a view per row would cost two atomic reference counts, more than the row's arithmetic)
+    items = np.empty(k, np.int64)
+    a_row = np.empty(k)
+    valid_row = np.empty(k, np.bool_)
+    clicks_row = np.empty(k, np.bool_)
+    buys = np.empty(k, np.bool_)
+    dwell_row = np.empty(k)
+    uc = np.empty(iw[I_U_USER] - iw[I_U_CHOICE])
+    for r in range(lo, hi):
+        base = R.stream_base(key[r], counter[r])
+        R.fill_uniforms(base, 0, u.shape[0], u)
+        live = not done[r]
+        uid = user_id[r]
+        # slate: items, duplicates (a later copy of an index is shown but never clicked)
+        dups = 0
+        for j in range(k):
+            items[j] = candidates[r, slates[r, j]]
+            first = True
+            for i in range(j):
+                if slates[r, i] == slates[r, j]:
+                    first = False
+            valid_row[j] = first
+            dups += not first
+        n_dup[r] = dups
+        if dups and iw[I_STRICT]:
+            return STRICT_DUPLICATE, r
+        # affinities (zero on a row with no pending request, as the general path does)
+        for j in range(k):
+            item = items[j]
+            match = einsum_dot(item_table, item, interests, r, d)
+            a = user.affinity(
+                match, item_table[item, d], item_table[item, d + 1], fatigue[r, topic[item]],
+                up[W_Q], up[W_P], up[W_F],
+            )  # fmt: skip
+            if live and not math.isfinite(a):
+                return BAD_AFFINITY, r
+            a_row[j] = a if live else 0.0
+        for j in range(uc.shape[0]):
+            uc[j] = u[iw[I_U_CHOICE] + j]
+        status = sample_row(iw[I_KIND], cp, gamma, a_row, k, uc, valid_row, clicks_row, scratch)
+        if status:
+            return BAD_PROBABILITIES, r
+        # the user's response (DefaultUserModel.respond; buy_probability, dwell_minutes and the
+        # happiness's sigmoid with one call of numpy's loop per function for the whole slate)
+        uu = iw[I_U_USER]
+        rho = price_sensitivity[uid]
+        for j in range(k):
+            item = items[j]
+            a = a_row[j]
+            q = item_table[item, d]
+            buy[j] = user.buy_logit(a, q, item_table[item, d + 2], rho, up[B_0], up[B_A], up[B_Q])
+            growth[j] = up[D_AFF] * a
+            log_survival[j] = -u[uu + k + j]
+            happy[j] = a + q
+        vsigmoid(buy, buy, k)
+        vexp(growth, growth, k)
+        vlog1p(log_survival, log_survival, k)
+        vsigmoid(happy, happy, k)
+        n_clicks = 0
+        for j in range(k):
+            c = clicks_row[j]
+            buys[j] = c and u[uu + j] < buy[j]
+            dw = user.dwell_from(growth[j], log_survival[j], up[D_MEAN], up[D_CAP])
+            dwell_row[j] = dw if c else 0.0
+            happy[j] = c * happy[j]
+            n_clicks += c
+        happiness = pairwise_sum(happy, 0, k, 1) / max(n_clicks, 1)
+        sat = user.satisfaction_after(satisfaction[r], happiness, up[SAT_RATE])
+        s_streak = 0 if n_clicks > 0 else streak[r] + 1
+        if up[DRIFT]:
+            for q in range(d):
+                pulled[q] = 0.0
+            for j in range(k):
+                cj = np.float64(clicks_row[j])
+                row = items[j]
+                for q in range(d):
+                    pulled[q] = pulled[q] + cj * item_table[row, q]
+            for q in range(d):
+                o_interests[r, q] = user.interests_after(
+                    interests[r, q], pulled[q], np.float64(n_clicks), up[DRIFT]
+                )
+        else:
+            for q in range(d):
+                o_interests[r, q] = interests[r, q]
+        for q in range(t):
+            o_fatigue[r, q] = up[DECAY] * fatigue[r, q]
+        if up[W_F]:  # decayed + clicks per topic (counted first, as np.bincount does)
+            for q in range(t):
+                count = 0.0
+                for j in range(k):
+                    if clicks_row[j] and topic[items[j]] == q:
+                        count += 1.0
+                o_fatigue[r, q] = o_fatigue[r, q] + count
+        leave = user.leave_probability(
+            sat, s_streak, patience[uid], up[L_0], up[L_S], up[L_N]
+        )
+        full = session_step[r] + 1 >= iw[I_MAX_STEPS]
+        end = full or u[uu + 2 * k] < leave
+        churn = end and u[uu + 2 * k + 1] < user.churn_probability(sat, up[C_0], up[C_S])
+        if end:
+            for q in range(t):
+                o_fatigue[r, q] = 0.0
+            s_streak = 0
+        o_satisfaction[r] = sat
+        o_streak[r] = s_streak
+        # the simulator's bookkeeping (Simulator.step)
+        for j in range(k):
+            buys[j] = buys[j] and clicks_row[j]
+        day, hour = R.day_hour(clock[r])
+        day_out[r] = min(day, days - 1)
+        hour_out[r] = hour
+        new_clock = clock[r] + fw[F_STEP_MINUTES] + pairwise_sum(dwell_row, 0, k, 1)
+        if end and not churn and not iw[I_SESSION_EPISODES]:
+            multiplier = user.return_multiplier(sat, up[OMEGA])
+            new_clock = R.arrival_after(
+                new_clock + fw[F_MIN_GAP],
+                hour_profile,
+                uid,
+                activity[uid] * multiplier,
+                -xp.log1p(-u[iw[I_U_NEXT]]),
+                rate,
+                cum,
+            )
+        if iw[I_SESSION_EPISODES]:
+            trunc = end and not churn
+        else:
+            trunc = not churn and new_clock >= fw[F_HORIZON]
+        next_day = min(R.day_hour(new_clock)[0], days - 1)
+        R.push_history(
+            r, history_ids, history_response, o_history_ids, o_history_response,
+            items, clicks_row, buys, dwell_row,
+        )  # fmt: skip
+        R.draw_candidates(
+            base, 0, num_live, iw[I_NEW_PER_DAY], next_day, starts, sizes, o_candidates, r
+        )
+        o_key[r] = key[r]
+        o_user_id[r] = uid
+        o_counter[r] = counter[r] + np.uint64(1)
+        o_clock[r] = new_clock
+        o_session_index[r] = session_index[r] + end
+        o_session_step[r] = 0 if end else session_step[r] + 1
+        o_done[r] = churn or trunc
+        ended[r] = end
+        churned[r] = churn
+        truncated[r] = trunc
+        for j in range(k):
+            item_ids[r, j] = items[j]
+            valid[r, j] = valid_row[j]
+            aff[r, j] = a_row[j]
+            clicks[r, j] = clicks_row[j]
+            purchases[r, j] = buys[j]
+            dwell[r, j] = dwell_row[j]
+        value = R.reward_row(reward_codes, reward_weights, clicks_row, buys, dwell_row)
+        if live and not math.isfinite(value):
+            return BAD_REWARD, r
+        reward[r] = value
+    return OK, hi
+
+
+@jit
+def reset_rows(
+    lo: int,
+    hi: int,
+    iw: np.ndarray,
+    fw: np.ndarray,
+    starts: np.ndarray,
+    sizes: np.ndarray,
+    hour_profile: np.ndarray,
+    activity: np.ndarray,
+    pop_interests: np.ndarray,
+    initial_satisfaction: np.ndarray,
+    keys: np.ndarray,
+    counters: np.ndarray,
+    given_ids: np.ndarray,
+    rows: np.ndarray,
+    key: np.ndarray,
+    counter: np.ndarray,
+    clock: np.ndarray,
+    session_index: np.ndarray,
+    session_step: np.ndarray,
+    candidates: np.ndarray,
+    history_ids: np.ndarray,
+    history_response: np.ndarray,
+    done: np.ndarray,
+    user_id: np.ndarray,
+    interests: np.ndarray,
+    fatigue: np.ndarray,
+    satisfaction: np.ndarray,
+    streak: np.ndarray,
+) -> None:
+    """Start entries ``lo .. hi - 1`` of ``keys``/``counters`` at their user's first session
+    (``Simulator.reset``), written into state row ``rows[i]``; ``given_ids[i] >= 0`` chooses the user
+    (``options={"user_id": ...}``), ``-1`` draws one."""
+    num_users = iw[I_USERS]
+    days = iw[I_DAYS]
+    n_uniforms = 2 + starts.shape[0] + 1
+    u = np.empty(n_uniforms)
+    rate = np.empty(R.HOURS + 1)
+    cum = np.empty(R.HOURS + 1)
+    for i in range(lo, hi):
+        r = rows[i]
+        base = R.stream_base(keys[i], counters[i])
+        R.fill_uniforms(base, 0, n_uniforms, u)
+        uid = given_ids[i]
+        if uid < 0:
+            uid = min(np.int64(u[0] * num_users), num_users - 1)
+        daily = activity[uid]
+        upper = days * daily
+        draw = -xp.log1p(-u[1] * -xp.expm1(-upper))
+        first = R.arrival_after(0.0, hour_profile, uid, daily, draw, rate, cum)
+        first = min(first, fw[F_LAST_MINUTE])
+        day = R.day_hour(first)[0]
+        key[r] = keys[i]
+        counter[r] = counters[i] + np.uint64(1)
+        clock[r] = first
+        session_index[r] = 0
+        session_step[r] = 0
+        R.draw_candidates(
+            base, 2, iw[I_LIVE], iw[I_NEW_PER_DAY], day, starts, sizes, candidates, r
+        )
+        for j in range(history_ids.shape[1]):
+            history_ids[r, j] = -1
+            history_response[r, j, 0] = 0.0
+            history_response[r, j, 1] = 0.0
+        done[r] = False
+        user_id[r] = uid
+        for q in range(interests.shape[1]):
+            interests[r, q] = pop_interests[uid, q]
+        for q in range(fatigue.shape[1]):
+            fatigue[r, q] = 0.0
+        satisfaction[r] = initial_satisfaction[uid]
+        streak[r] = 0
+
+
+@jit
+def observe_rows(
+    lo: int,
+    hi: int,
+    clock: np.ndarray,
+    session_step: np.ndarray,
+    candidates: np.ndarray,
+    history_ids: np.ndarray,
+    history_response: np.ndarray,
+    user_id: np.ndarray,
+    features: np.ndarray,
+    topic: np.ndarray,
+    profile: np.ndarray,
+    days: int,
+    max_session_steps: int,
+    ob_user: np.ndarray,
+    ob_candidates: np.ndarray,
+    ob_ids: np.ndarray,
+    ob_topics: np.ndarray,
+    ob_history_ids: np.ndarray,
+    ob_history: np.ndarray,
+    ob_time: np.ndarray,
+) -> None:
+    """The observation of rows ``lo .. hi - 1`` (``Simulator.observe`` with the default user's
+    ``user`` entry, the observable profile)."""
+    p = profile.shape[1]
+    for r in range(lo, hi):
+        uid = user_id[r]
+        for q in range(p):
+            ob_user[r, q] = profile[uid, q]
+        R.observe_row(
+            r, clock[r], session_step[r], candidates, history_ids, history_response,
+            features, topic, days, max_session_steps, ob_candidates, ob_ids, ob_topics,
+            ob_history_ids, ob_history, ob_time,
+        )  # fmt: skip
