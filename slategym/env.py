@@ -149,7 +149,7 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
       (``(3,)``, expected ``(K,)``). Trajectories are unchanged.
     * v0, slategym 0.2: a ``RepeatedItemsWarning``, once per env, when the slates keep repeating
       items (:mod:`slategym.repeats`). Trajectories are unchanged.
-    * v0, slategym 0.3: the compiled step kernels (``backend``, :mod:`slategym.kernels`), used by
+    * v0, slategym 0.2: the compiled step kernels (``backend``, :mod:`slategym.kernels`), used by
       default when numba is installed and the world's models are built-in; the state is then
       updated in place (two alternating buffers). Trajectories are unchanged, bit for bit.
     """

@@ -161,7 +161,7 @@ class SlateRecVectorEnv(VectorEnv):
       step limit) is unchanged, trajectory for trajectory (pinned).
     * v0, slategym 0.2: a ``RepeatedItemsWarning``, once per env, when the slates keep repeating
       items. Trajectories are unchanged.
-    * v0, slategym 0.3: the compiled step kernels (``backend``) and ``num_threads``. Trajectories
+    * v0, slategym 0.2: the compiled step kernels (``backend``) and ``num_threads``. Trajectories
       are unchanged, bit for bit, for any number of threads.
     """
 
