@@ -21,10 +21,10 @@ of every measurement; ``bytes/user`` is that peak divided by ``N``. For the nati
 also gives the bytes of the simulator state (``SimState``) per user and a least-squares fit
 ``peak = fixed + per_user * N`` over the sizes measured, to show that memory grows linearly.
 
-Results are rewritten to ``--out`` (JSON) after every measurement; ``--plot PATH`` draws
+Results are rewritten to ``--out`` (JSON) after every measurement; ``--plot`` (to ``--plot-path``) draws
 user-steps/s against ``N`` (log-log, one line per configuration and mode).
 
-Run: ``python -m experiments.throughput --plot docs/img/throughput.png``
+Run: ``slategym throughput --plot --plot-path docs/img/throughput.png``
 
 ``slategym throughput compare [options]`` is another report, the figures of the compiled kernels
 against the numpy path, the native env against Sync and (optionally) slategym against RecSim:
@@ -33,15 +33,14 @@ see :mod:`experiments.throughput_compare`.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable
-from dataclasses import fields
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +48,9 @@ import gymnasium as gym
 import numpy as np
 
 import slategym
+from experiments import cli_args
 from slategym.types import SimState
+from slategym.validation import check_int
 
 MODES = ("native", "sync", "single")
 DEFAULT_CONFIGS = ((10, 2), (100, 10))
@@ -65,110 +66,85 @@ MEMORY_STEPS = 3
 
 
 # -- arguments ---------------------------------------------------------------------------------------
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m experiments.throughput", description=(__doc__ or "").splitlines()[0]
-    )
-    p.add_argument("--sizes", nargs="+", default=None, help=f"N values (default {DEFAULT_SIZES})")
-    p.add_argument(
-        "--configs",
-        nargs="+",
-        default=None,
-        help="configurations as CANDIDATESxSLATE (default 10x2 100x10)",
-    )
-    p.add_argument("--modes", nargs="+", default=None, help=f"subset of {MODES} (default all)")
-    p.add_argument(
-        "--seconds",
-        default=None,
-        help=f"timed duration per measurement (default {DEFAULT_SECONDS})",
-    )
-    p.add_argument(
-        "--loop-max",
-        default=None,
-        help=f"largest N for the sync and single modes (default {DEFAULT_LOOP_MAX})",
-    )
-    p.add_argument("--quick", action="store_true", help="few small sizes, short time-box (tests)")
-    p.add_argument("--seed", default="0", help="seed of the envs and of the slates")
-    p.add_argument("--out", default=DEFAULT_OUT, help="JSON output path")
-    p.add_argument(
-        "--plot",
-        nargs="?",
-        const="",
-        default=None,
-        help="write a PNG of user-steps/s vs N (to PATH, default: --out with .png)",
-    )
-    return p
+@dataclass(frozen=True)
+class Args:
+    """User-steps per second and memory per user: single env, Sync and native vector env."""
+
+    sizes: tuple[int, ...] | None = None
+    """Numbers of users N (default 1 64 1024 4096 16384; --quick 1 16 64)."""
+    configs: tuple[str, ...] = tuple(f"{c}x{k}" for c, k in DEFAULT_CONFIGS)
+    """Configurations CANDIDATESxSLATE (num_candidates x slate_size)."""
+    modes: tuple[str, ...] = MODES
+    """Subset of native, sync, single."""
+    seconds: float | None = None
+    """Timed seconds per measurement (default 1.5; --quick 0.2)."""
+    loop_max: int = DEFAULT_LOOP_MAX
+    """Largest N of the sync and single modes (they step N envs in Python)."""
+    quick: bool = False
+    """Few small sizes and a short time-box (tests)."""
+    seed: int = 0
+    """Seed of the envs and of the slates."""
+    out: Path = Path(DEFAULT_OUT)
+    """JSON output path (rewritten after every measurement)."""
+    plot: bool = False
+    """Draw user-steps/s against N (log-log) to --plot-path."""
+    plot_path: Path | None = None
+    """PNG path of --plot (default: --out with .png)."""
+
+    def check(self) -> None:
+        """Every value, before any measurement (ValueError naming the field)."""
+        for n in self.resolved_sizes():
+            check_int("sizes", n, 1)
+            if n > 1_000_000:
+                raise ValueError(f"sizes={n} is not allowed: expected N <= 1000000")
+        self.resolved_configs()
+        for m in self.modes:
+            if m not in MODES:
+                raise ValueError(f"modes={m!r} is not allowed: expected some of {list(MODES)}")
+        if not 0.0 < self.resolved_seconds() <= 600.0:
+            raise ValueError(f"seconds={self.seconds} is not allowed: expected a number in (0, 600]")
+        check_int("loop_max", self.loop_max, 1)
+        check_int("seed", self.seed, 0)
+        if self.out.suffix != ".json" or self.out.is_dir():
+            raise ValueError(f"out={str(self.out)!r} is not allowed: expected a path ending in .json")
+        if self.plot_path is not None and (self.plot_path.suffix != ".png" or self.plot_path.is_dir()):
+            raise ValueError(f"plot_path={str(self.plot_path)!r} is not allowed: expected a path "
+                             "ending in .png")  # fmt: skip
+
+    def resolved_sizes(self) -> list[int]:
+        sizes = self.sizes if self.sizes is not None else (QUICK_SIZES if self.quick else DEFAULT_SIZES)
+        return sorted(set(sizes))
+
+    def resolved_configs(self) -> list[tuple[int, int]]:
+        allowed = "expected CANDIDATESxSLATE with 1 <= SLATE <= CANDIDATES <= 1000, e.g. 10x2"
+        configs = []
+        for text in self.configs:
+            try:
+                c, k = (int(x) for x in str(text).lower().split("x"))
+            except ValueError:
+                raise ValueError(f"configs={text!r} is not allowed: {allowed}") from None
+            if not 1 <= k <= c <= 1000:
+                raise ValueError(f"configs={text!r} is not allowed: {allowed}")
+            configs.append((c, k))
+        return list(dict.fromkeys(configs))
+
+    def resolved_modes(self) -> list[str]:
+        return [m for m in MODES if m in self.modes]
+
+    def resolved_seconds(self) -> float:
+        if self.seconds is not None:
+            return float(self.seconds)
+        return QUICK_SECONDS if self.quick else DEFAULT_SECONDS
+
+    def resolved_plot(self) -> Path | None:
+        if not self.plot and self.plot_path is None:
+            return None
+        return self.plot_path if self.plot_path is not None else self.out.with_suffix(".png")
 
 
-def _int(name: str, text: object, low: int) -> int:
-    try:
-        value = int(str(text))
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}={text!r} is not allowed: expected an integer >= {low}") from None
-    if value < low:
-        raise ValueError(f"{name}={value} is not allowed: expected an integer >= {low}")
-    return value
-
-
-def _config(text: str) -> tuple[int, int]:
-    parts = str(text).lower().split("x")
-    allowed = "expected CANDIDATESxSLATE with 1 <= SLATE <= CANDIDATES <= 1000, e.g. 10x2"
-    try:
-        c, k = (int(x) for x in parts)
-    except ValueError:
-        raise ValueError(f"--configs value {text!r} is not allowed: {allowed}") from None
-    if not 1 <= k <= c <= 1000:
-        raise ValueError(f"--configs value {text!r} is not allowed: {allowed}")
-    return c, k
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    """Parse and validate; every bad value raises ``ValueError`` naming the parameter."""
-    parser = _parser()
-
-    def error(message: str) -> None:  # argparse would exit; tests and callers want an exception
-        raise ValueError(f"bad arguments: {message}")
-
-    parser.error = error  # type: ignore[method-assign,assignment]
-    opts = parser.parse_args(argv)
-    sizes = opts.sizes if opts.sizes is not None else (QUICK_SIZES if opts.quick else DEFAULT_SIZES)
-    opts.sizes = sorted({_int("--sizes", s, 1) for s in sizes})
-    if opts.sizes[-1] > 1_000_000:
-        raise ValueError(f"--sizes={opts.sizes[-1]} is not allowed: expected N <= 1000000")
-    configs = opts.configs if opts.configs is not None else [f"{c}x{k}" for c, k in DEFAULT_CONFIGS]
-    opts.configs = list(dict.fromkeys(_config(c) for c in configs))
-    modes = opts.modes if opts.modes is not None else list(MODES)
-    for m in modes:
-        if m not in MODES:
-            raise ValueError(f"--modes value {m!r} is not allowed: expected some of {list(MODES)}")
-    opts.modes = [m for m in MODES if m in modes]
-    if opts.seconds is None:
-        opts.seconds = QUICK_SECONDS if opts.quick else DEFAULT_SECONDS
-    else:
-        try:
-            opts.seconds = float(opts.seconds)
-        except ValueError:
-            raise ValueError(
-                f"--seconds={opts.seconds!r} is not allowed: expected a number in (0, 600]"
-            ) from None
-        if not 0.0 < opts.seconds <= 600.0:
-            raise ValueError(
-                f"--seconds={opts.seconds} is not allowed: expected a number in (0, 600]"
-            )
-    opts.loop_max = (
-        DEFAULT_LOOP_MAX if opts.loop_max is None else _int("--loop-max", opts.loop_max, 1)
-    )
-    opts.seed = _int("--seed", opts.seed, 0)
-    out = Path(opts.out)
-    if out.suffix != ".json" or out.is_dir():
-        raise ValueError(f"--out={opts.out!r} is not allowed: expected a path ending in .json")
-    opts.out = out
-    if opts.plot is not None:
-        plot = Path(opts.plot) if opts.plot else out.with_suffix(".png")
-        if plot.suffix != ".png" or plot.is_dir():
-            raise ValueError(f"--plot={opts.plot!r} is not allowed: expected a path ending in .png")
-        opts.plot = plot
-    return opts
+def parse_args(argv: Sequence[str] | None) -> Args:
+    """The checked arguments (:mod:`experiments.cli_args`: tyro, then ``Args.check``)."""
+    return cli_args.parse(Args, argv, "slategym throughput")
 
 
 # -- slates and runners ------------------------------------------------------------------------------
@@ -410,7 +386,7 @@ def plot(results: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def main(argv: list[str] | None = None) -> dict:
+def main(argv: Sequence[str] | None = None) -> dict:
     """Run the measurements; returns the report that is also written to ``--out``."""
     given = sys.argv[1:] if argv is None else argv
     if given and given[0] == "compare":
@@ -418,8 +394,9 @@ def main(argv: list[str] | None = None) -> dict:
 
         return throughput_compare.main(given[1:])
     opts = parse_args(argv)
+    seconds, plot_path = opts.resolved_seconds(), opts.resolved_plot()
     report: dict[str, Any] = {
-        "command": "python -m experiments.throughput " + " ".join(argv or sys.argv[1:]),
+        "command": "slategym throughput " + " ".join(given),
         "machine": {
             "python": platform.python_version(),
             "numpy": np.__version__,
@@ -428,16 +405,16 @@ def main(argv: list[str] | None = None) -> dict:
             "cpu_count": os.cpu_count(),
             "platform": platform.platform(),
         },
-        "seconds_per_measurement": opts.seconds,
+        "seconds_per_measurement": seconds,
         "results": [],
     }
     results: list[dict] = report["results"]
-    for c, k in opts.configs:
-        for mode in opts.modes:
-            for n in opts.sizes:
+    for c, k in opts.resolved_configs():
+        for mode in opts.resolved_modes():
+            for n in opts.resolved_sizes():
                 if mode != "native" and n > opts.loop_max:
                     continue
-                row = measure(mode, n, c, k, opts.seconds, opts.seed)
+                row = measure(mode, n, c, k, seconds, opts.seed)
                 results.append(row)
                 print(
                     f"{row['config']:>7} {mode:>6} N={n:<6} {row['user_steps_per_s']:>13,.0f} "
@@ -463,11 +440,11 @@ def main(argv: list[str] | None = None) -> dict:
             f"linear={m['linear']})"
         )
     _write(opts.out, report)
-    if opts.plot is not None:
-        plot(results, opts.plot)
-        report["plot"] = str(opts.plot)
+    if plot_path is not None:
+        plot(results, plot_path)
+        report["plot"] = str(plot_path)
         _write(opts.out, report)
-        print(f"plot: {opts.plot}")
+        print(f"plot: {plot_path}")
     print(f"results: {opts.out}")
     return report
 

@@ -4,6 +4,7 @@ bad arguments before doing any work (speed itself is a benchmark figure, not a t
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -59,24 +60,33 @@ def test_loop_modes_stop_at_loop_max(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "names"),
     [
-        (["--sizes", "0"], "--sizes"),
-        (["--sizes", "two"], "--sizes"),
-        (["--seconds", "-1"], "--seconds"),
-        (["--seconds", "abc"], "--seconds"),
-        (["--configs", "2x10"], "--configs"),
-        (["--configs", "10by2"], "--configs"),
-        (["--modes", "turbo"], "--modes"),
-        (["--loop-max", "0"], "--loop-max"),
-        (["--out", "results/x.txt"], "--out"),
-        (["--plot", "x.jpg"], "--plot"),
-        (["--frobnicate"], "unrecognized"),
+        (["--sizes", "0"], "--sizes=0"),
+        (["--seconds", "-1"], "--seconds=-1"),
+        (["--configs", "2x10"], "--configs='2x10'"),
+        (["--configs", "10by2"], "--configs='10by2'"),
+        (["--modes", "turbo"], "--modes='turbo'"),
+        (["--loop-max", "0"], "--loop-max=0"),
+        (["--out", "results/x.txt"], "--out='results/x.txt'"),
+        (["--plot", "--plot-path", "x.jpg"], "--plot-path='x.jpg'"),
     ],
 )
-def test_bad_arguments_raise_value_error(tmp_path: Path, args: list[str], names: str) -> None:
+def test_bad_values_raise_value_error_naming_the_flag(tmp_path: Path, args: list[str], names: str) -> None:
     out = tmp_path / "never.json"
     argv = args if "--out" in args else [*args, "--out", str(out)]
-    with pytest.raises(ValueError, match=names):
+    with pytest.raises(ValueError, match=re.escape(names)):
         throughput.main(argv)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args", [["--sizes", "two"], ["--seconds", "abc"], ["--frobnicate"]])
+def test_unparsable_arguments_exit_with_usage(tmp_path: Path, args: list[str],
+                                              capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """tyro rejects a wrong type or an unknown flag itself: exit code 2, the flag named."""
+    out = tmp_path / "never.json"
+    with pytest.raises(SystemExit) as exc:
+        throughput.main([*args, "--out", str(out)])
+    assert exc.value.code == 2
+    assert args[0] in capsys.readouterr().err
     assert not out.exists()
 
 
