@@ -19,7 +19,8 @@ from slategym.items.default import draw_default_catalog
 from tests.conftest import SMALL
 
 DATA = Path(__file__).resolve().parent / "data" / "rl4rs_item_info" / "item_info.csv"
-KUAIRAND = Path("/work/shared/data/kuairand_pure/video_features_basic_pure.csv")
+KUAIRAND = (Path(__file__).resolve().parents[2] / "shared" / "data" / "kuairand_pure"
+            / "video_features_basic_pure.csv")  # ../shared beside the checkout, as in CI
 RL4RS = {"path": str(DATA), "delimiter": " ", "features": {"item_vec": "vector"},
          "price_column": "price"}  # fmt: skip
 
