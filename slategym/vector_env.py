@@ -163,6 +163,9 @@ class SlateRecVectorEnv(VectorEnv):
       items. Trajectories are unchanged.
     * v0, slategym 0.2: the compiled step kernels (``backend``) and ``num_threads``. Trajectories
       are unchanged, bit for bit, for any number of threads.
+    * v0, slategym 0.2: on the compiled path the state is kept in place (two buffers alternate), so
+      ``envs.state`` is overwritten two steps later; copy it (``envs.state.take(rows)``) to keep it.
+      What ``step`` returns (observations, rewards, flags, info) is fresh, as before.
     """
 
     metadata: dict[str, Any] = {
@@ -291,7 +294,10 @@ class SlateRecVectorEnv(VectorEnv):
         # Every row goes through the batched step (cheaper than splitting the state); reset rows
         # are then overwritten with a fresh episode drawn from their stream exactly where it stood
         # before this step.
-        state, outcome = self.sim.step(old, slates)
+        # reuse: on the compiled path the new state and the outcome are written in place (two
+        # state buffers alternate), so a step allocates no state arrays; everything returned to
+        # the caller below is a copy or a fresh array.
+        state, outcome = self.sim.step(old, slates, reuse=True)
         rewards = outcome.reward.copy()
         terminated = outcome.terminated.copy()
         truncated = outcome.truncated.copy()
@@ -457,7 +463,9 @@ class SlateRecVectorEnv(VectorEnv):
 
     @property
     def state(self) -> SimState:
-        """The full simulator state, hidden parts included."""
+        """The full simulator state, hidden parts included. On the compiled path it lives in
+        buffers that a later step overwrites (two steps later): copy it, e.g. with
+        ``state.take(np.arange(num_envs))``, to keep it."""
         if self._state is None:
             raise RuntimeError("call reset() first")
         return self._state
