@@ -106,6 +106,24 @@ def jit(fn: Callable[..., Any]) -> Any:
         return numba.njit(**{**OPTIONS, "cache": False})(fn)
 
 
+def jit_kernel(fn: Callable[..., Any]) -> Any:
+    """:func:`jit` for the entry kernels called from Python (``step_rows``, ``reset_rows``,
+    ``observe_rows``), compiled without numba's reference counting (``_nrt=False``).
+
+    With reference counting, every array handed to a helper function (``sample_row``,
+    ``push_history``, ...) is counted with two atomic operations per call, which cost about a third
+    of a step (measured with ``perf``; docs/performance.md). Without it the arrays the kernel sees
+    (its arguments, and the views it slices from them) carry no reference count, so neither the
+    kernel nor the helpers it calls touch one. The price: an entry kernel cannot allocate, so its
+    scratch memory comes in workspace arguments (see ``world.step_workspace``).
+    """
+    options = {**OPTIONS, "_nrt": False}
+    try:
+        return numba.njit(**options)(fn)
+    except RuntimeError:  # no cache locator
+        return numba.njit(**{**options, "cache": False})(fn)
+
+
 def jitable(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Let compiled code call ``fn`` (a plain Python function that stays plain for Python callers):
     the model formulas are written once and compiled where a kernel calls them."""

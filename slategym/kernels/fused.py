@@ -121,6 +121,7 @@ class CompiledWorld:
         self._made: SimState | None = None  # the last state made here (C-contiguous arrays)
         self._buffers: list[SimState] = []  # the two state buffers of step(reuse=True)
         self._plans: dict[int, tuple[Any, ...]] = {}  # id(state) -> arguments of a pool step
+        self._workspaces: dict[Any, list[tuple[np.ndarray, ...]]] = {}  # scratch, per thread
         self.num_threads = 1
         self._pool: ThreadPoolExecutor | None = None
         self.set_threads(num_threads)
@@ -136,25 +137,41 @@ class CompiledWorld:
             self._pool = ThreadPoolExecutor(self.num_threads, thread_name_prefix="slategym")
 
     def _run(
-        self, kernel: Any, n: int, args: tuple[Any, ...], inputs: tuple[np.ndarray, ...] = ()
+        self,
+        kernel: Any,
+        n: int,
+        args: tuple[Any, ...],
+        inputs: tuple[np.ndarray, ...] = (),
+        work: tuple[Any, ...] | None = None,
     ) -> list[Any]:
-        """``kernel(lo, hi, *args)`` over ``[0, n)``, in chunks on the pool; results in row order.
+        """``kernel(lo, hi, *args, *workspace)`` over ``[0, n)``, in chunks on the pool; results in
+        row order.
 
-        ``inputs`` are the arguments that come from the caller (the others are this object's or
-        fresh): when they are C-contiguous the kernel's compiled entry point is called directly,
-        skipping numba's type dispatch (several microseconds with sixty arguments).
+        ``work``: ``(key, make)``, where ``make()`` returns the kernel's scratch arrays; each thread
+        gets its own set, made once per ``key`` and kept. ``inputs`` are the arguments that come
+        from the caller (the others are this object's or fresh): when they are C-contiguous the
+        kernel's compiled entry point is called directly, skipping numba's type dispatch (several
+        microseconds with sixty arguments).
         """
         parts = min(self.num_threads, max(1, n // MIN_ROWS_PER_THREAD))
+        spaces: list[tuple[np.ndarray, ...]] = [()] * parts
+        if work is not None:
+            key, make = work
+            kept = self._workspaces.setdefault(key, [])
+            while len(kept) < parts:
+                kept.append(make())
+            spaces = kept[:parts]
         if all(a.flags.c_contiguous for a in inputs):
             entry = self._entries.get(kernel)
             if entry is None:
-                entry = self._entries[kernel] = self._entry_point(kernel, (0, n, *args))
+                entry = self._entries[kernel] = self._entry_point(kernel, (0, n, *args, *spaces[0]))
             kernel = entry
         if parts <= 1 or self._pool is None:
-            return [kernel(0, n, *args)]
+            return [kernel(0, n, *args, *spaces[0])]
         bounds = [(n * i) // parts for i in range(parts + 1)]
         futures = [
-            self._pool.submit(kernel, bounds[i], bounds[i + 1], *args) for i in range(parts)
+            self._pool.submit(kernel, bounds[i], bounds[i + 1], *args, *spaces[i])
+            for i in range(parts)
         ]
         return [f.result() for f in futures]
 
@@ -191,7 +208,10 @@ class CompiledWorld:
         _, new, out, head, tail = plan
         trusted = state is self._made or any(state is b for b in self._buffers)
         inputs = (slates,) if trusted else self._arrays(state, slates)
-        for status, _row in self._run(self._world.step_rows, n, (*head, slates, *tail), inputs):
+        iw, d = self._step_world[0], state.user.interests.shape[1]
+        work = (("step", k, d), lambda: self._world.step_workspace(iw, k, d))
+        step = self._world.step_rows
+        for status, _row in self._run(step, n, (*head, slates, *tail), inputs, work):
             if status != self._world.OK:
                 return None
         self._made = new
@@ -304,7 +324,9 @@ class CompiledWorld:
             state.session_step, state.candidates, state.history_ids, state.history_response,
             state.done, u.user_id, u.interests, u.fatigue, u.satisfaction, u.no_click_streak,
         )  # fmt: skip
-        self._run(self._world.reset_rows, n, args, ())
+        strata = c.num_candidates
+        work = (("reset",), lambda: (self._world.reset_workspace(strata),))
+        self._run(self._world.reset_rows, n, args, (), work)
         self._made = state
         return state
 

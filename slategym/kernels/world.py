@@ -24,7 +24,7 @@ import numpy as np
 
 from slategym.kernels import rows as R
 from slategym.kernels import xp
-from slategym.kernels._jit import jit, jitable
+from slategym.kernels._jit import jit_kernel, jitable
 from slategym.kernels._npmath import einsum_dot, pairwise_sum, vexp, vlog1p, vsigmoid
 from slategym.kernels.choice import sample_row
 from slategym.users import default as user
@@ -48,7 +48,20 @@ OK, STRICT_DUPLICATE, BAD_PROBABILITIES, BAD_AFFINITY, BAD_REWARD = 0, 1, 2, 3, 
 F_HORIZON, F_STEP_MINUTES, F_MIN_GAP, F_LAST_MINUTE = range(4)
 
 
-@jit
+def step_workspace(iw: np.ndarray, k: int, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scratch arrays of one :func:`step_rows` call (float64, int64, bool) for slates of size
+    ``k`` and ``d`` latent dimensions (one set per thread: the kernels do not allocate)."""
+    floats = iw[I_STEP_UNIFORMS] + (iw[I_U_USER] - iw[I_U_CHOICE]) + 7 * k + 1
+    floats += 2 * (R.HOURS + 1) + d
+    return np.empty(floats), np.empty(k, np.int64), np.empty(3 * k, np.bool_)
+
+
+def reset_workspace(num_strata: int) -> np.ndarray:
+    """Scratch of one :func:`reset_rows` call for ``num_strata`` candidates per request."""
+    return np.empty(2 + num_strata + 1 + 2 * (R.HOURS + 1))
+
+
+@jit_kernel
 def step_rows(
     lo: int,
     hi: int,
@@ -109,34 +122,41 @@ def step_rows(
     truncated: np.ndarray,
     day_out: np.ndarray,
     hour_out: np.ndarray,
+    work_f: np.ndarray,
+    work_i: np.ndarray,
+    work_b: np.ndarray,
 ) -> tuple[int, int]:
     """Serve ``slates[r]`` to rows ``lo .. hi - 1``: the next state into the ``o_*`` arrays (which
     may be the input arrays for ``o_key`` and ``o_user_id``, never for the others), the outcome
-    into the others. Returns ``(status, row)``; on a status other than :data:`OK` the
+    into the others; ``work_*`` are scratch (:func:`step_workspace`). Returns ``(status, row)``; on a status other than :data:`OK` the
     outputs are incomplete and the caller runs the general path."""
     k = slates.shape[1]
     d = interests.shape[1]
     t = fatigue.shape[1]
     num_live = iw[I_LIVE]
     days = iw[I_DAYS]
-    u = np.empty(iw[I_STEP_UNIFORMS])
-    scratch = np.empty(k + 1)
-    happy = np.empty(k)
-    buy = np.empty(k)
-    growth = np.empty(k)
-    log_survival = np.empty(k)
-    rate = np.empty(R.HOURS + 1)
-    cum = np.empty(R.HOURS + 1)
-    pulled = np.empty(d)
-    # the slate of the current row (1-D scratch arrays, copied to the outputs at the end of the
-    # row: a view per row would cost two atomic reference counts, more than the row's arithmetic)
-    items = np.empty(k, np.int64)
-    a_row = np.empty(k)
-    valid_row = np.empty(k, np.bool_)
-    clicks_row = np.empty(k, np.bool_)
-    buys = np.empty(k, np.bool_)
-    dwell_row = np.empty(k)
-    uc = np.empty(iw[I_U_USER] - iw[I_U_CHOICE])
+    # scratch (step_workspace's layout): the slate of the current row is built in 1-D arrays and
+    # copied to the outputs at the end of the row
+    nu, nc = iw[I_STEP_UNIFORMS], iw[I_U_USER] - iw[I_U_CHOICE]
+    u = work_f[0:nu]
+    uc = work_f[nu : nu + nc]
+    at = nu + nc
+    scratch = work_f[at : at + k + 1]
+    at += k + 1
+    happy = work_f[at : at + k]
+    buy = work_f[at + k : at + 2 * k]
+    growth = work_f[at + 2 * k : at + 3 * k]
+    log_survival = work_f[at + 3 * k : at + 4 * k]
+    a_row = work_f[at + 4 * k : at + 5 * k]
+    dwell_row = work_f[at + 5 * k : at + 6 * k]
+    at += 6 * k
+    rate = work_f[at : at + R.HOURS + 1]
+    cum = work_f[at + R.HOURS + 1 : at + 2 * (R.HOURS + 1)]
+    pulled = work_f[at + 2 * (R.HOURS + 1) : at + 2 * (R.HOURS + 1) + d]
+    items = work_i[0:k]
+    valid_row = work_b[0:k]
+    clicks_row = work_b[k : 2 * k]
+    buys = work_b[2 * k : 3 * k]
     for r in range(lo, hi):
         base = R.stream_base(key[r], counter[r])
         R.fill_uniforms(base, 0, u.shape[0], u)
@@ -288,7 +308,7 @@ def step_rows(
     return OK, hi
 
 
-@jit
+@jit_kernel
 def reset_rows(
     lo: int,
     hi: int,
@@ -318,16 +338,18 @@ def reset_rows(
     fatigue: np.ndarray,
     satisfaction: np.ndarray,
     streak: np.ndarray,
+    work_f: np.ndarray,
 ) -> None:
     """Start entries ``lo .. hi - 1`` of ``keys``/``counters`` at their user's first session
     (``Simulator.reset``), written into state row ``rows[i]``; ``given_ids[i] >= 0`` chooses the user
-    (``options={"user_id": ...}``), ``-1`` draws one."""
+    (``options={"user_id": ...}``), ``-1`` draws one; ``work_f`` is scratch
+    (:func:`reset_workspace`)."""
     num_users = iw[I_USERS]
     days = iw[I_DAYS]
     n_uniforms = 2 + starts.shape[0] + 1
-    u = np.empty(n_uniforms)
-    rate = np.empty(R.HOURS + 1)
-    cum = np.empty(R.HOURS + 1)
+    u = work_f[0:n_uniforms]
+    rate = work_f[n_uniforms : n_uniforms + R.HOURS + 1]
+    cum = work_f[n_uniforms + R.HOURS + 1 : n_uniforms + 2 * (R.HOURS + 1)]
     for i in range(lo, hi):
         r = rows[i]
         base = R.stream_base(keys[i], counters[i])
@@ -363,7 +385,7 @@ def reset_rows(
         streak[r] = 0
 
 
-@jit
+@jit_kernel
 def observe_rows(
     lo: int,
     hi: int,
