@@ -31,7 +31,7 @@ from slategym.users import default as user
 
 for _formula in (
     user.affinity, user.buy_logit, user.dwell_from, user.satisfaction_after,
-    user.interests_after, user.leave_probability, user.churn_probability, user.return_multiplier,
+    user.interests_after, user.leave_logit, user.churn_probability, user.return_multiplier,
 ):  # fmt: skip
     jitable(_formula)  # the numpy path's formulas, compiled where the kernels call them
 
@@ -48,12 +48,17 @@ OK, STRICT_DUPLICATE, BAD_PROBABILITIES, BAD_AFFINITY, BAD_REWARD = 0, 1, 2, 3, 
 F_HORIZON, F_STEP_MINUTES, F_MIN_GAP, F_LAST_MINUTE = range(4)
 
 
+BLOCK_ROWS = 64
+"""Rows per block of :func:`step_rows` (each block calls numpy's transcendental loops once)."""
+
+
 def step_workspace(iw: np.ndarray, k: int, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Scratch arrays of one :func:`step_rows` call (float64, int64, bool) for slates of size
     ``k`` and ``d`` latent dimensions (one set per thread: the kernels do not allocate)."""
-    floats = iw[I_STEP_UNIFORMS] + (iw[I_U_USER] - iw[I_U_CHOICE]) + 7 * k + 1
-    floats += 2 * (R.HOURS + 1) + d
-    return np.empty(floats), np.empty(k, np.int64), np.empty(3 * k, np.bool_)
+    blocks = BLOCK_ROWS * (iw[I_STEP_UNIFORMS] + 5 * k + 1)
+    row = (iw[I_U_USER] - iw[I_U_CHOICE]) + 3 * k + 1 + 2 * (R.HOURS + 1) + d
+    ints, bools = BLOCK_ROWS * k, 2 * BLOCK_ROWS * k + k
+    return np.empty(blocks + row), np.empty(ints, np.int64), np.empty(bools, np.bool_)
 
 
 def reset_workspace(num_strata: int) -> np.ndarray:
@@ -135,176 +140,221 @@ def step_rows(
     t = fatigue.shape[1]
     num_live = iw[I_LIVE]
     days = iw[I_DAYS]
-    # scratch (step_workspace's layout): the slate of the current row is built in 1-D arrays and
-    # copied to the outputs at the end of the row
     nu, nc = iw[I_STEP_UNIFORMS], iw[I_U_USER] - iw[I_U_CHOICE]
-    u = work_f[0:nu]
-    uc = work_f[nu : nu + nc]
-    at = nu + nc
+    uu = iw[I_U_USER]
+    # scratch, in step_workspace's layout: per-row blocks of BLOCK_ROWS rows (uniforms,
+    # affinities, the slate, the response's transcendental terms), then one row's scratch
+    at = 0
+    u_blk = work_f[at : at + BLOCK_ROWS * nu]
+    at += BLOCK_ROWS * nu
+    a_blk = work_f[at : at + BLOCK_ROWS * k]
+    at += BLOCK_ROWS * k
+    sig_blk = work_f[at : at + BLOCK_ROWS * 2 * k]  # buy logits, then happiness arguments
+    at += BLOCK_ROWS * 2 * k
+    growth_blk = work_f[at : at + BLOCK_ROWS * k]
+    at += BLOCK_ROWS * k
+    surv_blk = work_f[at : at + BLOCK_ROWS * k]
+    at += BLOCK_ROWS * k
+    leave_blk = work_f[at : at + BLOCK_ROWS]
+    at += BLOCK_ROWS
+    uc = work_f[at : at + nc]
+    at += nc
     scratch = work_f[at : at + k + 1]
     at += k + 1
     happy = work_f[at : at + k]
-    buy = work_f[at + k : at + 2 * k]
-    growth = work_f[at + 2 * k : at + 3 * k]
-    log_survival = work_f[at + 3 * k : at + 4 * k]
-    a_row = work_f[at + 4 * k : at + 5 * k]
-    dwell_row = work_f[at + 5 * k : at + 6 * k]
-    at += 6 * k
+    dwell_row = work_f[at + k : at + 2 * k]
+    at += 2 * k
     rate = work_f[at : at + R.HOURS + 1]
     cum = work_f[at + R.HOURS + 1 : at + 2 * (R.HOURS + 1)]
     pulled = work_f[at + 2 * (R.HOURS + 1) : at + 2 * (R.HOURS + 1) + d]
-    items = work_i[0:k]
-    valid_row = work_b[0:k]
-    clicks_row = work_b[k : 2 * k]
-    buys = work_b[2 * k : 3 * k]
-    for r in range(lo, hi):
-        base = R.stream_base(key[r], counter[r])
-        R.fill_uniforms(base, 0, u.shape[0], u)
-        live = not done[r]
-        uid = user_id[r]
-        # slate: items, duplicates (a later copy of an index is shown but never clicked)
-        dups = 0
-        for j in range(k):
-            items[j] = candidates[r, slates[r, j]]
-            first = True
-            for i in range(j):
-                if slates[r, i] == slates[r, j]:
-                    first = False
-            valid_row[j] = first
-            dups += not first
-        n_dup[r] = dups
-        if dups and iw[I_STRICT]:
-            return STRICT_DUPLICATE, r
-        # affinities (zero on a row with no pending request, as the general path does)
-        for j in range(k):
-            item = items[j]
-            match = einsum_dot(item_table, item, interests, r, d)
-            a = user.affinity(
-                match, item_table[item, d], item_table[item, d + 1], fatigue[r, topic[item]],
-                up[W_Q], up[W_P], up[W_F],
-            )  # fmt: skip
-            if live and not math.isfinite(a):
-                return BAD_AFFINITY, r
-            a_row[j] = a if live else 0.0
-        for j in range(uc.shape[0]):
-            uc[j] = u[iw[I_U_CHOICE] + j]
-        status = sample_row(iw[I_KIND], cp, gamma, a_row, k, uc, valid_row, clicks_row, scratch)
-        if status:
-            return BAD_PROBABILITIES, r
-        # the user's response (DefaultUserModel.respond; buy_probability, dwell_minutes and the
-        # happiness's sigmoid with one call of numpy's loop per function for the whole slate)
-        uu = iw[I_U_USER]
-        rho = price_sensitivity[uid]
-        for j in range(k):
-            item = items[j]
-            a = a_row[j]
-            q = item_table[item, d]
-            buy[j] = user.buy_logit(a, q, item_table[item, d + 2], rho, up[B_0], up[B_A], up[B_Q])
-            growth[j] = up[D_AFF] * a
-            log_survival[j] = -u[uu + k + j]
-            happy[j] = a + q
-        vsigmoid(buy, buy, k)
-        vexp(growth, growth, k)
-        vlog1p(log_survival, log_survival, k)
-        vsigmoid(happy, happy, k)
-        n_clicks = 0
-        for j in range(k):
-            c = clicks_row[j]
-            buys[j] = c and u[uu + j] < buy[j]
-            dw = user.dwell_from(growth[j], log_survival[j], up[D_MEAN], up[D_CAP])
-            dwell_row[j] = dw if c else 0.0
-            happy[j] = c * happy[j]
-            n_clicks += c
-        happiness = pairwise_sum(happy, 0, k, 1) / max(n_clicks, 1)
-        sat = user.satisfaction_after(satisfaction[r], happiness, up[SAT_RATE])
-        s_streak = 0 if n_clicks > 0 else streak[r] + 1
-        if up[DRIFT]:
-            for q in range(d):
-                pulled[q] = 0.0
+    items_blk = work_i[0 : BLOCK_ROWS * k]
+    valid_blk = work_b[0 : BLOCK_ROWS * k]
+    clicks_blk = work_b[BLOCK_ROWS * k : 2 * BLOCK_ROWS * k]
+    buys = work_b[2 * BLOCK_ROWS * k : 2 * BLOCK_ROWS * k + k]
+    # The rows go in blocks, in three passes per block, so that numpy's transcendental loops
+    # (called for exact rounding, see _npmath) run once per block instead of once per row:
+    # 1. slate, affinities, clicks; the purchase, dwell and happiness terms -> sigmoid/exp/log1p
+    # 2. the response up to the leave probability -> sigmoid
+    # 3. the session decisions and the simulator's bookkeeping
+    for r0 in range(lo, hi, BLOCK_ROWS):
+        r1 = min(r0 + BLOCK_ROWS, hi)
+        nb = r1 - r0
+        for r in range(r0, r1):
+            b = r - r0
+            u = u_blk[b * nu : (b + 1) * nu]
+            items = items_blk[b * k : (b + 1) * k]
+            valid_row = valid_blk[b * k : (b + 1) * k]
+            clicks_row = clicks_blk[b * k : (b + 1) * k]
+            a_row = a_blk[b * k : (b + 1) * k]
+            base = R.stream_base(key[r], counter[r])
+            R.fill_uniforms(base, 0, nu, u)
+            live = not done[r]
+            uid = user_id[r]
+            # slate: items, duplicates (a later copy of an index is shown but never clicked)
+            dups = 0
             for j in range(k):
-                cj = np.float64(clicks_row[j])
-                row = items[j]
-                for q in range(d):
-                    pulled[q] = pulled[q] + cj * item_table[row, q]
-            for q in range(d):
-                o_interests[r, q] = user.interests_after(
-                    interests[r, q], pulled[q], np.float64(n_clicks), up[DRIFT]
-                )
-        else:
-            for q in range(d):
-                o_interests[r, q] = interests[r, q]
-        for q in range(t):
-            o_fatigue[r, q] = up[DECAY] * fatigue[r, q]
-        if up[W_F]:  # decayed + clicks per topic (counted first, as np.bincount does)
-            for q in range(t):
-                count = 0.0
-                for j in range(k):
-                    if clicks_row[j] and topic[items[j]] == q:
-                        count += 1.0
-                o_fatigue[r, q] = o_fatigue[r, q] + count
-        leave = user.leave_probability(
-            sat, s_streak, patience[uid], up[L_0], up[L_S], up[L_N]
-        )
-        full = session_step[r] + 1 >= iw[I_MAX_STEPS]
-        end = full or u[uu + 2 * k] < leave
-        churn = end and u[uu + 2 * k + 1] < user.churn_probability(sat, up[C_0], up[C_S])
-        if end:
-            for q in range(t):
-                o_fatigue[r, q] = 0.0
-            s_streak = 0
-        o_satisfaction[r] = sat
-        o_streak[r] = s_streak
-        # the simulator's bookkeeping (Simulator.step)
-        for j in range(k):
-            buys[j] = buys[j] and clicks_row[j]
-        day, hour = R.day_hour(clock[r])
-        day_out[r] = min(day, days - 1)
-        hour_out[r] = hour
-        new_clock = clock[r] + fw[F_STEP_MINUTES] + pairwise_sum(dwell_row, 0, k, 1)
-        if end and not churn and not iw[I_SESSION_EPISODES]:
-            multiplier = user.return_multiplier(sat, up[OMEGA])
-            new_clock = R.arrival_after(
-                new_clock + fw[F_MIN_GAP],
-                hour_profile,
-                uid,
-                activity[uid] * multiplier,
-                -xp.log1p(-u[iw[I_U_NEXT]]),
-                rate,
-                cum,
+                items[j] = candidates[r, slates[r, j]]
+                first = True
+                for i in range(j):
+                    if slates[r, i] == slates[r, j]:
+                        first = False
+                valid_row[j] = first
+                dups += not first
+            n_dup[r] = dups
+            if dups and iw[I_STRICT]:
+                return STRICT_DUPLICATE, r
+            # affinities (zero on a row with no pending request, as the general path does)
+            for j in range(k):
+                item = items[j]
+                match = einsum_dot(item_table, item, interests, r, d)
+                a = user.affinity(
+                    match, item_table[item, d], item_table[item, d + 1], fatigue[r, topic[item]],
+                    up[W_Q], up[W_P], up[W_F],
+                )  # fmt: skip
+                if live and not math.isfinite(a):
+                    return BAD_AFFINITY, r
+                a_row[j] = a if live else 0.0
+            for j in range(nc):
+                uc[j] = u[iw[I_U_CHOICE] + j]
+            status = sample_row(
+                iw[I_KIND], cp, gamma, a_row, k, uc, valid_row, clicks_row, scratch
             )
-        if iw[I_SESSION_EPISODES]:
-            trunc = end and not churn
-        else:
-            trunc = not churn and new_clock >= fw[F_HORIZON]
-        next_day = min(R.day_hour(new_clock)[0], days - 1)
-        R.push_history(
-            r, history_ids, history_response, o_history_ids, o_history_response,
-            items, clicks_row, buys, dwell_row,
-        )  # fmt: skip
-        R.draw_candidates(
-            base, 0, num_live, iw[I_NEW_PER_DAY], next_day, starts, sizes, o_candidates, r
-        )
-        o_key[r] = key[r]
-        o_user_id[r] = uid
-        o_counter[r] = counter[r] + np.uint64(1)
-        o_clock[r] = new_clock
-        o_session_index[r] = session_index[r] + end
-        o_session_step[r] = 0 if end else session_step[r] + 1
-        o_done[r] = churn or trunc
-        ended[r] = end
-        churned[r] = churn
-        truncated[r] = trunc
-        for j in range(k):
-            item_ids[r, j] = items[j]
-            valid[r, j] = valid_row[j]
-            aff[r, j] = a_row[j]
-            clicks[r, j] = clicks_row[j]
-            purchases[r, j] = buys[j]
-            dwell[r, j] = dwell_row[j]
-        value = R.reward_row(reward_codes, reward_weights, clicks_row, buys, dwell_row)
-        if live and not math.isfinite(value):
-            return BAD_REWARD, r
-        reward[r] = value
+            if status:
+                return BAD_PROBABILITIES, r
+            # DefaultUserModel.respond: the arguments of buy_probability's and the happiness's
+            # sigmoids, of dwell_minutes's exp and log1p
+            rho = price_sensitivity[uid]
+            for j in range(k):
+                item = items[j]
+                a = a_row[j]
+                q = item_table[item, d]
+                sig_blk[b * 2 * k + j] = user.buy_logit(
+                    a, q, item_table[item, d + 2], rho, up[B_0], up[B_A], up[B_Q]
+                )
+                sig_blk[b * 2 * k + k + j] = a + q
+                growth_blk[b * k + j] = up[D_AFF] * a
+                surv_blk[b * k + j] = -u[uu + k + j]
+        vsigmoid(sig_blk, sig_blk, nb * 2 * k)
+        vexp(growth_blk, growth_blk, nb * k)
+        vlog1p(surv_blk, surv_blk, nb * k)
+        for r in range(r0, r1):
+            b = r - r0
+            u = u_blk[b * nu : (b + 1) * nu]
+            items = items_blk[b * k : (b + 1) * k]
+            clicks_row = clicks_blk[b * k : (b + 1) * k]
+            n_clicks = 0
+            for j in range(k):
+                c = clicks_row[j]
+                happy[j] = c * sig_blk[b * 2 * k + k + j]
+                n_clicks += c
+            happiness = pairwise_sum(happy, 0, k, 1) / max(n_clicks, 1)
+            sat = user.satisfaction_after(satisfaction[r], happiness, up[SAT_RATE])
+            s_streak = 0 if n_clicks > 0 else streak[r] + 1
+            if up[DRIFT]:
+                for q in range(d):
+                    pulled[q] = 0.0
+                for j in range(k):
+                    cj = np.float64(clicks_row[j])
+                    row = items[j]
+                    for q in range(d):
+                        pulled[q] = pulled[q] + cj * item_table[row, q]
+                for q in range(d):
+                    o_interests[r, q] = user.interests_after(
+                        interests[r, q], pulled[q], np.float64(n_clicks), up[DRIFT]
+                    )
+            else:
+                for q in range(d):
+                    o_interests[r, q] = interests[r, q]
+            for q in range(t):
+                o_fatigue[r, q] = up[DECAY] * fatigue[r, q]
+            if up[W_F]:  # decayed + clicks per topic (counted first, as np.bincount does)
+                for q in range(t):
+                    count = 0.0
+                    for j in range(k):
+                        if clicks_row[j] and topic[items[j]] == q:
+                            count += 1.0
+                    o_fatigue[r, q] = o_fatigue[r, q] + count
+            leave_blk[b] = user.leave_logit(
+                sat, s_streak, patience[user_id[r]], up[L_0], up[L_S], up[L_N]
+            )
+            o_satisfaction[r] = sat
+            o_streak[r] = s_streak
+        vsigmoid(leave_blk, leave_blk, nb)
+        for r in range(r0, r1):
+            b = r - r0
+            u = u_blk[b * nu : (b + 1) * nu]
+            items = items_blk[b * k : (b + 1) * k]
+            valid_row = valid_blk[b * k : (b + 1) * k]
+            clicks_row = clicks_blk[b * k : (b + 1) * k]
+            a_row = a_blk[b * k : (b + 1) * k]
+            uid = user_id[r]
+            sat = o_satisfaction[r]
+            for j in range(k):
+                c = clicks_row[j]
+                buys[j] = c and u[uu + j] < sig_blk[b * 2 * k + j]
+                dw = user.dwell_from(
+                    growth_blk[b * k + j], surv_blk[b * k + j], up[D_MEAN], up[D_CAP]
+                )
+                dwell_row[j] = dw if c else 0.0
+            full = session_step[r] + 1 >= iw[I_MAX_STEPS]
+            end = full or u[uu + 2 * k] < leave_blk[b]
+            churn = end and u[uu + 2 * k + 1] < user.churn_probability(sat, up[C_0], up[C_S])
+            if end:
+                for q in range(t):
+                    o_fatigue[r, q] = 0.0
+                o_streak[r] = 0
+            # the simulator's bookkeeping (Simulator.step)
+            for j in range(k):
+                buys[j] = buys[j] and clicks_row[j]
+            day, hour = R.day_hour(clock[r])
+            day_out[r] = min(day, days - 1)
+            hour_out[r] = hour
+            new_clock = clock[r] + fw[F_STEP_MINUTES] + pairwise_sum(dwell_row, 0, k, 1)
+            if end and not churn and not iw[I_SESSION_EPISODES]:
+                multiplier = user.return_multiplier(sat, up[OMEGA])
+                new_clock = R.arrival_after(
+                    new_clock + fw[F_MIN_GAP],
+                    hour_profile,
+                    uid,
+                    activity[uid] * multiplier,
+                    -xp.log1p(-u[iw[I_U_NEXT]]),
+                    rate,
+                    cum,
+                )
+            if iw[I_SESSION_EPISODES]:
+                trunc = end and not churn
+            else:
+                trunc = not churn and new_clock >= fw[F_HORIZON]
+            next_day = min(R.day_hour(new_clock)[0], days - 1)
+            R.push_history(
+                r, history_ids, history_response, o_history_ids, o_history_response,
+                items, clicks_row, buys, dwell_row,
+            )  # fmt: skip
+            base = R.stream_base(key[r], counter[r])
+            R.draw_candidates(
+                base, 0, num_live, iw[I_NEW_PER_DAY], next_day, starts, sizes, o_candidates, r
+            )
+            o_key[r] = key[r]
+            o_user_id[r] = uid
+            o_counter[r] = counter[r] + np.uint64(1)
+            o_clock[r] = new_clock
+            o_session_index[r] = session_index[r] + end
+            o_session_step[r] = 0 if end else session_step[r] + 1
+            o_done[r] = churn or trunc
+            ended[r] = end
+            churned[r] = churn
+            truncated[r] = trunc
+            for j in range(k):
+                item_ids[r, j] = items[j]
+                valid[r, j] = valid_row[j]
+                aff[r, j] = a_row[j]
+                clicks[r, j] = clicks_row[j]
+                purchases[r, j] = buys[j]
+                dwell[r, j] = dwell_row[j]
+            value = R.reward_row(reward_codes, reward_weights, clicks_row, buys, dwell_row)
+            if not done[r] and not math.isfinite(value):
+                return BAD_REWARD, r
+            reward[r] = value
     return OK, hi
 
 

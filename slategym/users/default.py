@@ -387,7 +387,13 @@ def leave_probability(
     s: Any, streak: Any, patience: Any, l_0: float, l_s: float, l_n: float
 ) -> Any:
     r""":math:`\sigma(\ell_0 + \ell_s (0.5 - s) + \ell_n n / \kappa)`."""
-    return xp.sigmoid(l_0 + l_s * (0.5 - s) + l_n * streak / patience)
+    return xp.sigmoid(leave_logit(s, streak, patience, l_0, l_s, l_n))
+
+
+def leave_logit(s: Any, streak: Any, patience: Any, l_0: float, l_s: float, l_n: float) -> Any:
+    r"""The logit of :func:`leave_probability`:
+    :math:`\ell_0 + \ell_s (0.5 - s) + \ell_n n / \kappa`."""
+    return l_0 + l_s * (0.5 - s) + l_n * streak / patience
 
 
 def churn_probability(s: Any, c_0: float, c_s: float) -> Any:
