@@ -324,8 +324,7 @@ class CompiledWorld:
             state.session_step, state.candidates, state.history_ids, state.history_response,
             state.done, u.user_id, u.interests, u.fatigue, u.satisfaction, u.no_click_streak,
         )  # fmt: skip
-        strata = c.num_candidates
-        work = (("reset",), lambda: (self._world.reset_workspace(strata),))
+        work = (("reset",), lambda: (self._world.reset_workspace(),))
         self._run(self._world.reset_rows, n, args, (), work)
         self._made = state
         return state

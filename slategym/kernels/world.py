@@ -56,14 +56,14 @@ def step_workspace(iw: np.ndarray, k: int, d: int) -> tuple[np.ndarray, np.ndarr
     """Scratch arrays of one :func:`step_rows` call (float64, int64, bool) for slates of size
     ``k`` and ``d`` latent dimensions (one set per thread: the kernels do not allocate)."""
     blocks = BLOCK_ROWS * (iw[I_STEP_UNIFORMS] + 5 * k + 1)
-    row = (iw[I_U_USER] - iw[I_U_CHOICE]) + 3 * k + 1 + 2 * (R.HOURS + 1) + d
+    row = 3 * k + 1 + 2 * (R.HOURS + 1) + d
     ints, bools = BLOCK_ROWS * k, 2 * BLOCK_ROWS * k + k
     return np.empty(blocks + row), np.empty(ints, np.int64), np.empty(bools, np.bool_)
 
 
-def reset_workspace(num_strata: int) -> np.ndarray:
-    """Scratch of one :func:`reset_rows` call for ``num_strata`` candidates per request."""
-    return np.empty(2 + num_strata + 1 + 2 * (R.HOURS + 1))
+def reset_workspace() -> np.ndarray:
+    """Scratch of one :func:`reset_rows` call."""
+    return np.empty(2 + 2 * (R.HOURS + 1))
 
 
 @jit_kernel
@@ -133,15 +133,15 @@ def step_rows(
 ) -> tuple[int, int]:
     """Serve ``slates[r]`` to rows ``lo .. hi - 1``: the next state into the ``o_*`` arrays (which
     may be the input arrays for ``o_key`` and ``o_user_id``, never for the others), the outcome
-    into the others; ``work_*`` are scratch (:func:`step_workspace`). Returns ``(status, row)``; on a status other than :data:`OK` the
-    outputs are incomplete and the caller runs the general path."""
+    into the others; ``work_*`` are scratch (:func:`step_workspace`). Returns ``(status, row)``;
+    on a status other than :data:`OK` the outputs are incomplete and the caller runs the general
+    path."""
     k = slates.shape[1]
     d = interests.shape[1]
     t = fatigue.shape[1]
     num_live = iw[I_LIVE]
     days = iw[I_DAYS]
-    nu, nc = iw[I_STEP_UNIFORMS], iw[I_U_USER] - iw[I_U_CHOICE]
-    uu = iw[I_U_USER]
+    nu, uc0, uu = iw[I_STEP_UNIFORMS], iw[I_U_CHOICE], iw[I_U_USER]
     # scratch, in step_workspace's layout: per-row blocks of BLOCK_ROWS rows (uniforms,
     # affinities, the slate, the response's transcendental terms), then one row's scratch
     at = 0
@@ -157,8 +157,6 @@ def step_rows(
     at += BLOCK_ROWS * k
     leave_blk = work_f[at : at + BLOCK_ROWS]
     at += BLOCK_ROWS
-    uc = work_f[at : at + nc]
-    at += nc
     scratch = work_f[at : at + k + 1]
     at += k + 1
     happy = work_f[at : at + k]
@@ -187,7 +185,8 @@ def step_rows(
             clicks_row = clicks_blk[b * k : (b + 1) * k]
             a_row = a_blk[b * k : (b + 1) * k]
             base = R.stream_base(key[r], counter[r])
-            R.fill_uniforms(base, 0, nu, u)
+            # uniforms from the choice's on (the candidates' are drawn by draw_candidates)
+            R.fill_uniforms(base, uc0, nu - uc0, u[uc0:])
             live = not done[r]
             uid = user_id[r]
             # slate: items, duplicates (a later copy of an index is shown but never clicked)
@@ -214,10 +213,8 @@ def step_rows(
                 if live and not math.isfinite(a):
                     return BAD_AFFINITY, r
                 a_row[j] = a if live else 0.0
-            for j in range(nc):
-                uc[j] = u[iw[I_U_CHOICE] + j]
             status = sample_row(
-                iw[I_KIND], cp, gamma, a_row, k, uc, valid_row, clicks_row, scratch
+                iw[I_KIND], cp, gamma, a_row, k, u[uc0:uu], valid_row, clicks_row, scratch
             )
             if status:
                 return BAD_PROBABILITIES, r
@@ -396,7 +393,7 @@ def reset_rows(
     (:func:`reset_workspace`)."""
     num_users = iw[I_USERS]
     days = iw[I_DAYS]
-    n_uniforms = 2 + starts.shape[0] + 1
+    n_uniforms = 2  # the user and the first arrival; draw_candidates draws the candidates' own
     u = work_f[0:n_uniforms]
     rate = work_f[n_uniforms : n_uniforms + R.HOURS + 1]
     cum = work_f[n_uniforms + R.HOURS + 1 : n_uniforms + 2 * (R.HOURS + 1)]
