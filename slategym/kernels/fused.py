@@ -208,8 +208,8 @@ class CompiledWorld:
         _, new, out, head, tail = plan
         trusted = state is self._made or any(state is b for b in self._buffers)
         inputs = (slates,) if trusted else self._arrays(state, slates)
-        iw, d = self._step_world[0], state.user.interests.shape[1]
-        work = (("step", k, d), lambda: self._world.step_workspace(iw, k, d))
+        iw, d, t = self._step_world[0], state.user.interests.shape[1], state.user.fatigue.shape[1]
+        work = (("step", k, d, t), lambda: self._world.step_workspace(iw, k, d, t))
         step = self._world.step_rows
         for status, _row in self._run(step, n, (*head, slates, *tail), inputs, work):
             if status != self._world.OK:

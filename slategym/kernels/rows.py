@@ -75,7 +75,10 @@ def arrival_after(
     count = 0
     total = 0.0
     for j in range(HOURS + 1):
-        rate[j] = profile[user, (h0 + j) % HOURS] * daily_rate
+        h = h0 + j  # < 2 * HOURS: one subtraction is the modulo (an integer division per hour
+        if h >= HOURS:  # cost more than the rest of the loop)
+            h -= HOURS
+        rate[j] = profile[user, h] * daily_rate
         seg = rate[j]
         if j == 0:
             seg = seg * (1.0 - frac)

@@ -52,11 +52,14 @@ BLOCK_ROWS = 64
 """Rows per block of :func:`step_rows` (each block calls numpy's transcendental loops once)."""
 
 
-def step_workspace(iw: np.ndarray, k: int, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def step_workspace(
+    iw: np.ndarray, k: int, d: int, t: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Scratch arrays of one :func:`step_rows` call (float64, int64, bool) for slates of size
-    ``k`` and ``d`` latent dimensions (one set per thread: the kernels do not allocate)."""
+    ``k``, ``d`` latent dimensions and ``t`` topics (one set per thread: the kernels do not
+    allocate)."""
     blocks = BLOCK_ROWS * (iw[I_STEP_UNIFORMS] + 5 * k + 1)
-    row = 3 * k + 1 + 2 * (R.HOURS + 1) + d
+    row = 3 * k + 1 + 2 * (R.HOURS + 1) + d + t
     ints, bools = BLOCK_ROWS * k, 2 * BLOCK_ROWS * k + k
     return np.empty(blocks + row), np.empty(ints, np.int64), np.empty(bools, np.bool_)
 
@@ -164,7 +167,9 @@ def step_rows(
     at += 2 * k
     rate = work_f[at : at + R.HOURS + 1]
     cum = work_f[at + R.HOURS + 1 : at + 2 * (R.HOURS + 1)]
-    pulled = work_f[at + 2 * (R.HOURS + 1) : at + 2 * (R.HOURS + 1) + d]
+    at += 2 * (R.HOURS + 1)
+    pulled = work_f[at : at + d]
+    per_topic = work_f[at + d : at + d + t]
     items_blk = work_i[0 : BLOCK_ROWS * k]
     valid_blk = work_b[0 : BLOCK_ROWS * k]
     clicks_blk = work_b[BLOCK_ROWS * k : 2 * BLOCK_ROWS * k]
@@ -266,11 +271,12 @@ def step_rows(
                 o_fatigue[r, q] = up[DECAY] * fatigue[r, q]
             if up[W_F]:  # decayed + clicks per topic (counted first, as np.bincount does)
                 for q in range(t):
-                    count = 0.0
-                    for j in range(k):
-                        if clicks_row[j] and topic[items[j]] == q:
-                            count += 1.0
-                    o_fatigue[r, q] = o_fatigue[r, q] + count
+                    per_topic[q] = 0.0
+                for j in range(k):
+                    if clicks_row[j]:
+                        per_topic[topic[items[j]]] += 1.0
+                for q in range(t):
+                    o_fatigue[r, q] = o_fatigue[r, q] + per_topic[q]
             leave_blk[b] = user.leave_logit(
                 sat, s_streak, patience[user_id[r]], up[L_0], up[L_S], up[L_N]
             )
