@@ -116,22 +116,35 @@ def click_probabilities_row(
 
 
 @jit
+def mnl_shifted_logits(p: np.ndarray, aff: np.ndarray, k: int, out: np.ndarray) -> None:
+    """The multinomial logit's logits ``beta * aff`` and the no-click logit, minus their maximum
+    (``out[:K + 1]``; their ``exp``, normalised, are the probabilities)."""
+    for j in range(k):
+        out[j] = p[0] * aff[j]
+    out[k] = p[1]
+    m = _max(out, k + 1)
+    for j in range(k + 1):
+        out[j] = out[j] - m
+
+
+@jit
+def normalize(out: np.ndarray, n: int) -> None:
+    """``out[:n] /= out[:n].sum()`` (numpy's pairwise sum)."""
+    total = pairwise_sum(out, 0, n, 1)
+    for j in range(n):
+        out[j] = out[j] / total
+
+
+@jit
 def probabilities_row(
     kind: int, p: np.ndarray, gamma: np.ndarray, aff: np.ndarray, k: int, out: np.ndarray
 ) -> None:
     """Choice probabilities ``(K + 1,)`` of one slate (first-click distribution for multi-click
     models), no click last, into ``out``."""
     if kind == MNL:
-        for j in range(k):
-            out[j] = p[0] * aff[j]
-        out[k] = p[1]
-        m = _max(out, k + 1)
-        for j in range(k + 1):
-            out[j] = out[j] - m
+        mnl_shifted_logits(p, aff, k, out)
         vexp(out, out, k + 1)
-        total = pairwise_sum(out, 0, k + 1, 1)
-        for j in range(k + 1):
-            out[j] = out[j] / total
+        normalize(out, k + 1)
     elif kind == PROPORTIONAL:
         for j in range(k):
             out[j] = np.maximum(aff[j] - p[0], 0.0)
@@ -192,16 +205,26 @@ def sample_row(
                 stopped = True
         return 0
     probabilities_row(kind, p, gamma, aff, k, scratch)
-    total = pairwise_sum(scratch, 0, k + 1, 1)
-    lowest = scratch[0]
+    return sample_single_click(scratch, k, u, valid, clicks)
+
+
+@jit
+def sample_single_click(
+    probs: np.ndarray, k: int, u: np.ndarray, valid: np.ndarray, clicks: np.ndarray
+) -> int:
+    """The click of a single-click model from its probabilities ``probs[:K + 1]`` (checked first,
+    :data:`BAD_PROBABILITIES` if they fail) and the uniform ``u[0]``: inverse CDF, counting
+    ``cdf <= u``; a click on an invalid position is dropped."""
+    total = pairwise_sum(probs, 0, k + 1, 1)
+    lowest = probs[0]
     for j in range(1, k + 1):
-        lowest = np.minimum(lowest, scratch[j])
+        lowest = np.minimum(lowest, probs[j])
     if not (lowest >= 0.0 and total >= 1.0 - SUM_TOLERANCE and total <= 1.0 + SUM_TOLERANCE):
         return BAD_PROBABILITIES
     cdf = 0.0
     chosen = 0
     for j in range(k):
-        cdf = cdf + scratch[j] if j else scratch[0]
+        cdf = cdf + probs[j] if j else probs[0]
         chosen += cdf <= u[0]
     for j in range(k):
         clicks[j] = j == chosen and valid[j]

@@ -26,7 +26,13 @@ from slategym.kernels import rows as R
 from slategym.kernels import xp
 from slategym.kernels._jit import jit_kernel, jitable
 from slategym.kernels._npmath import einsum_dot, pairwise_sum, vexp, vlog1p, vsigmoid
-from slategym.kernels.choice import sample_row
+from slategym.kernels.choice import (
+    MNL,
+    mnl_shifted_logits,
+    normalize,
+    sample_row,
+    sample_single_click,
+)
 from slategym.users import default as user
 
 for _formula in (
@@ -58,7 +64,7 @@ def step_workspace(
     """Scratch arrays of one :func:`step_rows` call (float64, int64, bool) for slates of size
     ``k``, ``d`` latent dimensions and ``t`` topics (one set per thread: the kernels do not
     allocate)."""
-    blocks = BLOCK_ROWS * (iw[I_STEP_UNIFORMS] + 5 * k + 1)
+    blocks = BLOCK_ROWS * (iw[I_STEP_UNIFORMS] + 6 * k + 2)
     row = 3 * k + 1 + 2 * (R.HOURS + 1) + d + t
     ints, bools = BLOCK_ROWS * k, 2 * BLOCK_ROWS * k + k
     return np.empty(blocks + row), np.empty(ints, np.int64), np.empty(bools, np.bool_)
@@ -160,6 +166,9 @@ def step_rows(
     at += BLOCK_ROWS * k
     leave_blk = work_f[at : at + BLOCK_ROWS]
     at += BLOCK_ROWS
+    mnl_blk = work_f[at : at + BLOCK_ROWS * (k + 1)]
+    at += BLOCK_ROWS * (k + 1)
+    mnl = iw[I_KIND] == MNL
     scratch = work_f[at : at + k + 1]
     at += k + 1
     happy = work_f[at : at + k]
@@ -176,7 +185,8 @@ def step_rows(
     buys = work_b[2 * BLOCK_ROWS * k : 2 * BLOCK_ROWS * k + k]
     # The rows go in blocks, in three passes per block, so that numpy's transcendental loops
     # (called for exact rounding, see _npmath) run once per block instead of once per row:
-    # 1. slate, affinities, clicks; the purchase, dwell and happiness terms -> sigmoid/exp/log1p
+    # 1. slate, affinities (-> the multinomial logit's exp); clicks; the purchase, dwell and
+    #    happiness terms -> sigmoid/exp/log1p
     # 2. the response up to the leave probability -> sigmoid
     # 3. the session decisions and the simulator's bookkeeping
     for r0 in range(lo, hi, BLOCK_ROWS):
@@ -187,13 +197,11 @@ def step_rows(
             u = u_blk[b * nu : (b + 1) * nu]
             items = items_blk[b * k : (b + 1) * k]
             valid_row = valid_blk[b * k : (b + 1) * k]
-            clicks_row = clicks_blk[b * k : (b + 1) * k]
             a_row = a_blk[b * k : (b + 1) * k]
             base = R.stream_base(key[r], counter[r])
             # uniforms from the choice's on (the candidates' are drawn by draw_candidates)
             R.fill_uniforms(base, uc0, nu - uc0, u[uc0:])
             live = not done[r]
-            uid = user_id[r]
             # slate: items, duplicates (a later copy of an index is shown but never clicked)
             dups = 0
             for j in range(k):
@@ -218,14 +226,30 @@ def step_rows(
                 if live and not math.isfinite(a):
                     return BAD_AFFINITY, r
                 a_row[j] = a if live else 0.0
-            status = sample_row(
-                iw[I_KIND], cp, gamma, a_row, k, u[uc0:uu], valid_row, clicks_row, scratch
-            )
+            if mnl:
+                mnl_shifted_logits(cp, a_row, k, mnl_blk[b * (k + 1) : (b + 1) * (k + 1)])
+        if mnl:  # the multinomial logit's exp, for the whole block
+            vexp(mnl_blk, mnl_blk, nb * (k + 1))
+        for r in range(r0, r1):
+            b = r - r0
+            u = u_blk[b * nu : (b + 1) * nu]
+            items = items_blk[b * k : (b + 1) * k]
+            valid_row = valid_blk[b * k : (b + 1) * k]
+            clicks_row = clicks_blk[b * k : (b + 1) * k]
+            a_row = a_blk[b * k : (b + 1) * k]
+            if mnl:
+                probs = mnl_blk[b * (k + 1) : (b + 1) * (k + 1)]
+                normalize(probs, k + 1)
+                status = sample_single_click(probs, k, u[uc0:uu], valid_row, clicks_row)
+            else:
+                status = sample_row(
+                    iw[I_KIND], cp, gamma, a_row, k, u[uc0:uu], valid_row, clicks_row, scratch
+                )
             if status:
                 return BAD_PROBABILITIES, r
             # DefaultUserModel.respond: the arguments of buy_probability's and the happiness's
             # sigmoids, of dwell_minutes's exp and log1p
-            rho = price_sensitivity[uid]
+            rho = price_sensitivity[user_id[r]]
             for j in range(k):
                 item = items[j]
                 a = a_row[j]
