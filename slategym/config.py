@@ -11,10 +11,29 @@ import numpy as np
 
 from slategym.kernels import BACKENDS
 from slategym.limits import DEFAULT_MEMORY_LIMIT_GIB
+from slategym.types import STEP_INFO_FIELDS
 from slategym.validation import check_choice, check_float, check_int
 
 EPISODES = ("timeline", "session")
 """Values of ``episode``: what one episode covers (see :class:`SlateRecConfig`)."""
+
+
+def check_info_keys(value: Any) -> tuple[str, ...]:
+    """``info_keys``: a sequence of distinct keys of :data:`~slategym.types.STEP_INFO_FIELDS`."""
+    allowed = list(STEP_INFO_FIELDS)
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise ValueError(
+            f"info_keys={value!r} is not allowed: expected None (every key) or a tuple of keys "
+            f"from {allowed} (() for none)"
+        )
+    keys = tuple(value)
+    unknown = [k for k in keys if k not in STEP_INFO_FIELDS]
+    if unknown or len(set(keys)) != len(keys):
+        what = f"unknown keys {unknown}" if unknown else "repeated keys"
+        raise ValueError(
+            f"info_keys={value!r} is not allowed ({what}): expected distinct keys from {allowed}"
+        )
+    return keys
 
 
 @dataclass(frozen=True)
@@ -65,6 +84,10 @@ class SlateRecConfig:
             ``fast`` extra: numba) when they cover the world, else numpy; "numpy": always the
             general numpy path; "compiled": the kernels, or ``ValueError`` saying why they cannot
             run. Trajectories are the same either way (bit for bit on x86-64).
+        info_keys: the keys of a step's ``info`` (default None: every key of
+            :data:`slategym.types.STEP_INFO_FIELDS`); a tuple keeps only those, ``()`` none (the
+            cheapest step). The whole dict of the last step stays available on request from
+            ``last_step_info()`` of the env (``env.unwrapped``) or vector env.
 
     Limits:
         memory_limit_gib: a configuration whose estimated memory exceeds this many GiB is refused
@@ -98,6 +121,7 @@ class SlateRecConfig:
     population_seed: int = 0
     memory_limit_gib: float = DEFAULT_MEMORY_LIMIT_GIB
     backend: str = "auto"
+    info_keys: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         # Values are stored as the checked Python scalars: a numpy integer (``np.int8(50)``,
@@ -128,6 +152,8 @@ class SlateRecConfig:
         set_field(self, "strict_slates", bool(self.strict_slates))
         check_choice("episode", self.episode, EPISODES)
         check_choice("backend", self.backend, BACKENDS)
+        if self.info_keys is not None:
+            set_field(self, "info_keys", check_info_keys(self.info_keys))
         for name in ("item_model_kwargs", "user_model_kwargs", "choice_model_kwargs"):
             if not isinstance(getattr(self, name), Mapping):
                 raise ValueError(f"{name}={getattr(self, name)!r} is not allowed: expected a dict")

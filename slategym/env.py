@@ -28,11 +28,14 @@ def _scalar(value: np.ndarray) -> Any:
     return value.item() if value.ndim == 0 else value.copy()
 
 
-def step_info(outcome: StepOutcome, row: int) -> dict[str, Any]:
-    """The ``info`` dict of one row after a step (Python scalars, fresh arrays)."""
+def step_info(
+    outcome: StepOutcome, row: int, keys: tuple[str, ...] | None = None
+) -> dict[str, Any]:
+    """The ``info`` dict of one row after a step (Python scalars, fresh arrays); ``keys`` as in
+    :func:`~slategym.types.step_info_arrays`."""
     return {
         key: value.item(row) if value.ndim == 1 else value[row].copy()
-        for key, value in step_info_arrays(outcome).items()
+        for key, value in step_info_arrays(outcome, keys).items()
     }
 
 
@@ -97,6 +100,9 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     Every step: ``clicks``, ``purchases``, ``dwell`` (per position), ``slate_item_ids``, ``day``,
     ``hour``, ``session_index``, ``session_step`` (of the request served), ``n_duplicates``,
     ``session_ended``, ``churned``, ``user_id``, ``satisfaction`` (hidden state, for analysis).
+    ``info_keys=(...)`` (a configuration keyword) keeps only those keys, ``info_keys=()`` none:
+    building the dict is a measurable part of a compiled step (docs/performance.md); the whole
+    dict of the last step stays available from ``env.unwrapped.last_step_info()``.
 
     ## Example
 
@@ -152,6 +158,7 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     * v0, slategym 0.2: the compiled step kernels (``backend``, :mod:`slategym.kernels`), used by
       default when numba is installed and the world's models are built-in; the state is then
       updated in place (two alternating buffers). Trajectories are unchanged, bit for bit.
+    * v0, slategym 0.2: ``info_keys`` and ``last_step_info()``. The default ``info`` is unchanged.
     """
 
     metadata: dict[str, Any] = {"render_modes": list(RENDER_MODES), "render_fps": 4}
@@ -223,8 +230,15 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             float(outcome.reward[0]),
             bool(outcome.terminated[0]),
             bool(outcome.truncated[0]),
-            step_info(outcome, 0),
+            step_info(outcome, 0, self.config.info_keys),
         )
+
+    def last_step_info(self) -> dict[str, Any]:
+        """Every step key of the last step (:data:`~slategym.types.STEP_INFO_FIELDS`), whatever
+        ``info_keys`` returned: the rest of a slim ``info``, on request."""
+        if self._last is None:
+            raise RuntimeError("no step since the last reset(): call step() first")
+        return step_info(self._last, 0)
 
     def oracle_affinities(self) -> np.ndarray:
         """True affinities ``(C,)`` of the pending request's candidates. Hidden state: oracles only."""

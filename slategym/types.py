@@ -6,6 +6,7 @@ can name them without importing the simulator (no ``rewards <-> simulator`` impo
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -56,7 +57,14 @@ class SimState:
 
 @dataclass(frozen=True)
 class StepOutcome:
-    """What happened when ``N`` rows were served one slate each (reward functions read this)."""
+    """What happened when ``N`` rows were served one slate each (reward functions read this).
+
+    ``user_id`` and ``satisfaction`` are the new state's arrays (``minute``, ``session_index``
+    and ``session_step`` the old state's), not copies: :meth:`detached` before writing into the
+    state (a vector env's autoreset) keeps the outcome intact."""
+
+    STATE_VIEWS: ClassVar[tuple[str, ...]] = ("user_id", "satisfaction")
+    """Fields that share memory with the new state."""
 
     item_ids: np.ndarray  # (N, K) int64 items shown, in slate order
     valid: np.ndarray  # (N, K) bool, False for a repeat of an item shown higher in the slate
@@ -77,6 +85,11 @@ class StepOutcome:
     session_step: np.ndarray  # (N,) int64
     user_id: np.ndarray  # (N,) int64
     satisfaction: np.ndarray  # (N,) float64 after the slate
+
+    def detached(self) -> StepOutcome:
+        """This outcome with private copies of its :data:`STATE_VIEWS`."""
+        copies = {name: getattr(self, name).copy() for name in self.STATE_VIEWS}
+        return dataclasses.replace(self, **copies)
 
 
 STEP_INFO_FIELDS: dict[str, str] = {
@@ -100,9 +113,13 @@ RESET_INFO_KEYS: tuple[str, ...] = ("user_id", "day", "hour")
 """Keys of the ``info`` of a reset (and of a vector env's autoreset rows)."""
 
 
-def step_info_arrays(outcome: StepOutcome) -> dict[str, np.ndarray]:
-    """The step ``info`` of every row, batched ``(N, ...)`` (views of the outcome's arrays)."""
-    return {key: getattr(outcome, name) for key, name in STEP_INFO_FIELDS.items()}
+def step_info_arrays(
+    outcome: StepOutcome, keys: tuple[str, ...] | None = None
+) -> dict[str, np.ndarray]:
+    """The step ``info`` of every row, batched ``(N, ...)`` (views of the outcome's arrays): the
+    ``keys`` of :data:`STEP_INFO_FIELDS`, all of them if None."""
+    names = STEP_INFO_FIELDS if keys is None else keys
+    return {key: getattr(outcome, STEP_INFO_FIELDS[key]) for key in names}
 
 
 def reset_info_arrays(state: SimState, rows: np.ndarray | slice | int = slice(None)) -> dict[str, Any]:

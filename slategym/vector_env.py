@@ -166,6 +166,8 @@ class SlateRecVectorEnv(VectorEnv):
     * v0, slategym 0.2: on the compiled path the state is kept in place (two buffers alternate), so
       ``envs.state`` is overwritten two steps later; copy it (``envs.state.take(rows)``) to keep it.
       What ``step`` returns (observations, rewards, flags, info) is fresh, as before.
+    * v0, slategym 0.2: ``info_keys`` (the step keys to report; reset keys are always there for
+      the rows reset in a step) and ``last_step_info()``. The default ``info`` is unchanged.
     """
 
     metadata: dict[str, Any] = {
@@ -216,7 +218,8 @@ class SlateRecVectorEnv(VectorEnv):
         self._state: SimState | None = None
         self._autoreset = np.zeros(self.num_envs, bool)  # rows whose episode has ended
         self._elapsed = np.zeros(self.num_envs, np.int64)  # steps since each row's reset
-        self._last: StepOutcome | None = None  # for render()
+        self._last: StepOutcome | None = None  # for render() and last_step_info()
+        self._last_reset_rows = _NONE
         self._served = np.zeros(self.num_envs, bool)  # rows whose last slate is in _last
         self._layout = frame_layout(self.sim) if render_mode in ("rgb_array", "human") else None
         self._viewer: HumanViewer | None = None
@@ -264,6 +267,7 @@ class SlateRecVectorEnv(VectorEnv):
         fresh = self.sim.reset(keys, counters, None if user_ids is None else user_ids[rows])
         if self._state is None or rows.size == self.num_envs:
             self._state = fresh
+            self._last = None
         else:
             self._state.put(rows, fresh)
         self._autoreset[rows] = False
@@ -306,7 +310,9 @@ class SlateRecVectorEnv(VectorEnv):
             self._elapsed[reset_rows] = 0
         if self.max_episode_steps is not None:  # TimeLimit: truncate at the T-th step
             truncated |= self._elapsed >= self.max_episode_steps
-        info = self._step_info(outcome, reset_rows)
+        info = self._step_info(outcome, reset_rows, self.config.info_keys)
+        if reset_rows.size or (mode == AutoresetMode.SAME_STEP and (terminated | truncated).any()):
+            outcome = outcome.detached()  # rows are about to be reset in the state it views
         if reset_rows.size:
             fresh = self.sim.reset(old.key.take(reset_rows), old.counter.take(reset_rows))
             state = _unshared(state, old)
@@ -325,6 +331,7 @@ class SlateRecVectorEnv(VectorEnv):
             self._autoreset = ended
         self._state = state
         self._last = outcome
+        self._last_reset_rows = reset_rows
         if self._repeats.active:  # warns once if the slates keep repeating items
             # the placeholder slates of reset rows repeat nothing: count only the served rows
             served = self.num_envs - reset_rows.size
@@ -367,12 +374,12 @@ class SlateRecVectorEnv(VectorEnv):
         for j, r in enumerate(rows):
             final_obs[r] = {key: value[j] for key, value in last_obs.items()}
         final_info: dict[str, Any] = {}
-        for key, value in step_info_arrays(outcome).items():
+        keys = self.config.info_keys
+        for key, value in step_info_arrays(outcome, keys).items():
             full = np.zeros_like(value)
             full[rows] = value[rows]
             final_info[key], final_info["_" + key] = full, ended.copy()
-        # the ended rows' step keys move to final_info: masked off at the top level
-        for key in step_info_arrays(outcome):
+            # the ended rows' step keys move to final_info: masked off at the top level
             info[key][rows] = 0
             info["_" + key][rows] = False
         info["final_obs"], info["_final_obs"] = final_obs, ended.copy()
@@ -404,15 +411,29 @@ class SlateRecVectorEnv(VectorEnv):
         """Write the reset keys of ``rows`` (reset in this step) into a step's ``info``."""
         reset = self._reset_info(rows, state)
         for key in RESET_INFO_KEYS:
+            if key not in info:  # not among the config's info_keys: the reset rows' values only
+                info[key], info["_" + key] = reset[key], reset["_" + key]
+                continue
             info[key][rows] = reset[key][rows]
             info["_" + key] |= reset["_" + key]
 
-    def _step_info(self, outcome: StepOutcome, reset_rows: np.ndarray) -> dict[str, Any]:
-        """Step keys of every row (copies), zero and masked off on the ``reset_rows``."""
+    def last_step_info(self) -> dict[str, Any]:
+        """Every step key of the last step (:data:`~slategym.types.STEP_INFO_FIELDS`), whatever
+        ``info_keys`` returned (rows reset in that step masked off, as in ``info``; no
+        ``final_info``): the rest of a slim ``info``, on request."""
+        if self._last is None:
+            raise RuntimeError("no step since the last reset(): call step() first")
+        return self._step_info(self._last, self._last_reset_rows, keys=None)
+
+    def _step_info(
+        self, outcome: StepOutcome, reset_rows: np.ndarray, keys: tuple[str, ...] | None
+    ) -> dict[str, Any]:
+        """Step ``keys`` (:func:`~slategym.types.step_info_arrays`) of every row (copies), zero and
+        masked off on the ``reset_rows``."""
         stepped = np.ones(self.num_envs, bool)
         stepped[reset_rows] = False
         info: dict[str, Any] = {}
-        for key, value in step_info_arrays(outcome).items():
+        for key, value in step_info_arrays(outcome, keys).items():
             full = value.copy()
             if reset_rows.size:
                 full[reset_rows] = 0
