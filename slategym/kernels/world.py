@@ -64,7 +64,7 @@ def step_workspace(
     """Scratch arrays of one :func:`step_rows` call (float64, int64, bool) for slates of size
     ``k``, ``d`` latent dimensions and ``t`` topics (one set per thread: the kernels do not
     allocate)."""
-    blocks = BLOCK_ROWS * (iw[I_STEP_UNIFORMS] + 6 * k + 2)
+    blocks = BLOCK_ROWS * (iw[I_STEP_UNIFORMS] - iw[I_U_CHOICE] + 6 * k + 2)
     row = 3 * k + 1 + 2 * (R.HOURS + 1) + d + t
     ints, bools = BLOCK_ROWS * k, 2 * BLOCK_ROWS * k + k
     return np.empty(blocks + row), np.empty(ints, np.int64), np.empty(bools, np.bool_)
@@ -154,8 +154,11 @@ def step_rows(
     # scratch, in step_workspace's layout: per-row blocks of BLOCK_ROWS rows (uniforms,
     # affinities, the slate, the response's transcendental terms), then one row's scratch
     at = 0
-    u_blk = work_f[at : at + BLOCK_ROWS * nu]
-    at += BLOCK_ROWS * nu
+    # a row's uniforms from the choice's on (the candidates' are drawn by draw_candidates):
+    # u[i] is uniform uc0 + i of the row's block
+    nr, uo, un = nu - uc0, uu - uc0, iw[I_U_NEXT] - uc0
+    u_blk = work_f[at : at + BLOCK_ROWS * nr]
+    at += BLOCK_ROWS * nr
     a_blk = work_f[at : at + BLOCK_ROWS * k]
     at += BLOCK_ROWS * k
     sig_blk = work_f[at : at + BLOCK_ROWS * 2 * k]  # buy logits, then happiness arguments
@@ -194,13 +197,12 @@ def step_rows(
         nb = r1 - r0
         for r in range(r0, r1):
             b = r - r0
-            u = u_blk[b * nu : (b + 1) * nu]
+            u = u_blk[b * nr : (b + 1) * nr]
             items = items_blk[b * k : (b + 1) * k]
             valid_row = valid_blk[b * k : (b + 1) * k]
             a_row = a_blk[b * k : (b + 1) * k]
             base = R.stream_base(key[r], counter[r])
-            # uniforms from the choice's on (the candidates' are drawn by draw_candidates)
-            R.fill_uniforms(base, uc0, nu - uc0, u[uc0:])
+            R.fill_uniforms(base, uc0, nr, u)
             live = not done[r]
             # slate: items, duplicates (a later copy of an index is shown but never clicked)
             dups = 0
@@ -232,7 +234,7 @@ def step_rows(
             vexp(mnl_blk, mnl_blk, nb * (k + 1))
         for r in range(r0, r1):
             b = r - r0
-            u = u_blk[b * nu : (b + 1) * nu]
+            u = u_blk[b * nr : (b + 1) * nr]
             items = items_blk[b * k : (b + 1) * k]
             valid_row = valid_blk[b * k : (b + 1) * k]
             clicks_row = clicks_blk[b * k : (b + 1) * k]
@@ -240,10 +242,10 @@ def step_rows(
             if mnl:
                 probs = mnl_blk[b * (k + 1) : (b + 1) * (k + 1)]
                 normalize(probs, k + 1)
-                status = sample_single_click(probs, k, u[uc0:uu], valid_row, clicks_row)
+                status = sample_single_click(probs, k, u[0:uo], valid_row, clicks_row)
             else:
                 status = sample_row(
-                    iw[I_KIND], cp, gamma, a_row, k, u[uc0:uu], valid_row, clicks_row, scratch
+                    iw[I_KIND], cp, gamma, a_row, k, u[0:uo], valid_row, clicks_row, scratch
                 )
             if status:
                 return BAD_PROBABILITIES, r
@@ -259,13 +261,13 @@ def step_rows(
                 )
                 sig_blk[b * 2 * k + k + j] = a + q
                 growth_blk[b * k + j] = up[D_AFF] * a
-                surv_blk[b * k + j] = -u[uu + k + j]
+                surv_blk[b * k + j] = -u[uo + k + j]
         vsigmoid(sig_blk, sig_blk, nb * 2 * k)
         vexp(growth_blk, growth_blk, nb * k)
         vlog1p(surv_blk, surv_blk, nb * k)
         for r in range(r0, r1):
             b = r - r0
-            u = u_blk[b * nu : (b + 1) * nu]
+            u = u_blk[b * nr : (b + 1) * nr]
             items = items_blk[b * k : (b + 1) * k]
             clicks_row = clicks_blk[b * k : (b + 1) * k]
             n_clicks = 0
@@ -309,7 +311,7 @@ def step_rows(
         vsigmoid(leave_blk, leave_blk, nb)
         for r in range(r0, r1):
             b = r - r0
-            u = u_blk[b * nu : (b + 1) * nu]
+            u = u_blk[b * nr : (b + 1) * nr]
             items = items_blk[b * k : (b + 1) * k]
             valid_row = valid_blk[b * k : (b + 1) * k]
             clicks_row = clicks_blk[b * k : (b + 1) * k]
@@ -318,14 +320,14 @@ def step_rows(
             sat = o_satisfaction[r]
             for j in range(k):
                 c = clicks_row[j]
-                buys[j] = c and u[uu + j] < sig_blk[b * 2 * k + j]
+                buys[j] = c and u[uo + j] < sig_blk[b * 2 * k + j]
                 dw = user.dwell_from(
                     growth_blk[b * k + j], surv_blk[b * k + j], up[D_MEAN], up[D_CAP]
                 )
                 dwell_row[j] = dw if c else 0.0
             full = session_step[r] + 1 >= iw[I_MAX_STEPS]
-            end = full or u[uu + 2 * k] < leave_blk[b]
-            churn = end and u[uu + 2 * k + 1] < user.churn_probability(sat, up[C_0], up[C_S])
+            end = full or u[uo + 2 * k] < leave_blk[b]
+            churn = end and u[uo + 2 * k + 1] < user.churn_probability(sat, up[C_0], up[C_S])
             if end:
                 for q in range(t):
                     o_fatigue[r, q] = 0.0
@@ -344,7 +346,7 @@ def step_rows(
                     hour_profile,
                     uid,
                     activity[uid] * multiplier,
-                    -xp.log1p(-u[iw[I_U_NEXT]]),
+                    -xp.log1p(-u[un]),
                     rate,
                     cum,
                 )
