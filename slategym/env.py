@@ -240,6 +240,13 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             raise RuntimeError("no step since the last reset(): call step() first")
         return step_info(self._last, 0)
 
+    @property
+    def item_features(self) -> np.ndarray:
+        """``(total + 1, F)`` float32, read-only: every item's observable features by id (last
+        row: zeros, for id -1). ``item_features[obs["candidate_ids"]]`` is the full observation's
+        ``candidates``, with ``observation="ids"`` too (see ``Simulator.item_features``)."""
+        return self.sim.item_features
+
     def oracle_affinities(self) -> np.ndarray:
         """True affinities ``(C,)`` of the pending request's candidates. Hidden state: oracles only."""
         if self._state is None:

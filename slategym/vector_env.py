@@ -475,6 +475,14 @@ class SlateRecVectorEnv(VectorEnv):
             viewer.close()
             self._viewer = None
 
+    # -- the shared item table ----------------------------------------------------------------------
+    @property
+    def item_features(self) -> np.ndarray:
+        """``(total + 1, F)`` float32, read-only: every item's observable features by id (last
+        row: zeros, for id -1). ``item_features[obs["candidate_ids"]]`` is the full observation's
+        ``candidates``, with ``observation="ids"`` too (see ``Simulator.item_features``)."""
+        return self.sim.item_features
+
     # -- hidden state -----------------------------------------------------------------------------
     def oracle_affinities(self) -> np.ndarray:
         """True affinities ``(N, C)`` of every row's candidates. Hidden state: oracles only."""
