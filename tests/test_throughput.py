@@ -123,18 +123,6 @@ def test_compare_report_measures_every_mode_and_ratio(tmp_path: Path) -> None:
     }  # fmt: skip
 
 
-def test_observation_modes_are_timed_back_to_back_with_their_ratio(tmp_path: Path) -> None:
-    argv = ["--observations", "full", "ids", "--configs", "5x2", "--modes", "native",
-            "--sizes", "2", "--seconds", "0.01", "--out", str(tmp_path / "o.json")]  # fmt: skip
-    report = throughput.main(argv)
-    rows = [(r["config"], r["observation"], r["num_envs"]) for r in report["results"]]
-    assert rows == [("5x2", "full", 2), ("5x2/ids", "ids", 2)]
-    (ratio,) = report["observation_ratios"]
-    full, ids = (r["user_steps_per_s"] for r in report["results"])
-    assert ratio["ids_over_full"] == pytest.approx(ids / full)
-    assert (ratio["config"], ratio["mode"], ratio["num_envs"]) == ("5x2", "native", 2)
-
-
 @pytest.mark.parametrize(
     ("args", "names"),
     [
