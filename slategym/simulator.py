@@ -57,8 +57,6 @@ RESPONSE_COLUMNS = ("purchased", "dwell")
 SIMULATOR_KEYS = ("candidates", "candidate_ids", "candidate_topics", "history_ids", "history", "time")
 """Observation keys the simulator builds (``observation="full"``); the user model builds ``user``
 and may add others."""
-FEATURE_KEYS = ("candidates", "history")
-"""The keys that copy item features, left out with ``observation="ids"``."""
 IDS_ONLY_KEYS = ("history_response",)
 """The keys added with ``observation="ids"``: the response columns of ``history``."""
 
