@@ -29,6 +29,8 @@ from typing import Any, Protocol, runtime_checkable
 import gymnasium as gym
 import numpy as np
 
+from agents.spec import ids_mode_hint
+
 REQUIRED_KEYS = ("user", "candidates", "candidate_ids", "history", "time")
 """Observation keys read by most agents (``history_ids`` and ``candidate_topics`` also exist)."""
 
@@ -151,7 +153,10 @@ def check_observations(
         )
     missing = [k for k in keys if k not in observations]
     if missing:
-        raise ValueError(f"observations lack keys {missing}: expected at least {list(keys)}")
+        raise ValueError(
+            f"observations lack keys {missing}: expected at least {list(keys)}"
+            + ids_mode_hint(observations)
+        )
     cand = np.asarray(observations["candidates"])
     if cand.ndim != 3:
         raise ValueError(

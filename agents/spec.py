@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-__all__ = ["AgentSpec", "spec_of"]
+__all__ = ["AgentSpec", "ids_mode_hint", "spec_of"]
 
 _BOX_KEYS = ("user", "candidates", "candidate_ids", "history_ids", "history", "time")
 
@@ -88,7 +88,10 @@ class AgentSpec:
             )
         missing = [k for k in _BOX_KEYS if k not in observation_space.spaces]
         if missing:
-            raise ValueError(f"observation_space lacks keys {missing}: expected {list(_BOX_KEYS)}")
+            raise ValueError(
+                f"observation_space lacks keys {missing}: expected {list(_BOX_KEYS)}"
+                + ids_mode_hint(observation_space.spaces)
+            )
         box: dict[str, spaces.Box] = {}
         for key in (*_BOX_KEYS, "candidate_topics"):
             space = observation_space.spaces.get(key)
@@ -148,6 +151,16 @@ class AgentSpec:
     def replace(self, **changes: Any) -> AgentSpec:
         """A copy with ``changes`` applied (and validated)."""
         return dataclasses.replace(self, **changes)
+
+
+def ids_mode_hint(keys: Any) -> str:
+    """The end of a missing-keys error when ``keys`` are those of an ``observation="ids"`` env."""
+    if "history_response" in keys and "candidates" not in keys:
+        return (
+            '; the env was made with observation="ids" (item ids, no copied item features), '
+            'and the agents read the features: make it with observation="full" (the default)'
+        )
+    return ""
 
 
 def spec_of(source: Any) -> AgentSpec:

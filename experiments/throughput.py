@@ -21,6 +21,11 @@ of every measurement; ``bytes/user`` is that peak divided by ``N``. For the nati
 also gives the bytes of the simulator state (``SimState``) per user and a least-squares fit
 ``peak = fixed + per_user * N`` over the sizes measured, to show that memory grows linearly.
 
+``--observations full ids`` times each measurement in both observation modes (the
+``observation`` keyword: ``"ids"`` leaves the copied item features out), one right after the other;
+the rows of a mode other than ``full`` are labelled ``CxK/mode`` and ``ids_over_full`` gives the
+ratio of each pair, measured back to back within the run.
+
 Results are rewritten to ``--out`` (JSON) after every measurement; ``--plot`` (to ``--plot-path``) draws
 user-steps/s against ``N`` (log-log, one line per configuration and mode).
 
@@ -49,6 +54,7 @@ import numpy as np
 
 import slategym
 from experiments import cli_args
+from slategym.config import OBSERVATIONS
 from slategym.types import SimState
 from slategym.validation import check_int
 
@@ -76,6 +82,8 @@ class Args:
     """Configurations CANDIDATESxSLATE (num_candidates x slate_size)."""
     modes: tuple[str, ...] = MODES
     """Subset of native, sync, single."""
+    observations: tuple[str, ...] = ("full",)
+    """Observation modes to time, each measurement in every mode back to back (full, ids)."""
     seconds: float | None = None
     """Timed seconds per measurement (default 1.5; --quick 0.2)."""
     loop_max: int = DEFAULT_LOOP_MAX
@@ -101,6 +109,11 @@ class Args:
         for m in self.modes:
             if m not in MODES:
                 raise ValueError(f"modes={m!r} is not allowed: expected some of {list(MODES)}")
+        for o in self.observations:
+            if o not in OBSERVATIONS:
+                raise ValueError(
+                    f"observations={o!r} is not allowed: expected some of {list(OBSERVATIONS)}"
+                )
         if not 0.0 < self.resolved_seconds() <= 600.0:
             raise ValueError(f"seconds={self.seconds} is not allowed: expected a number in (0, 600]")
         check_int("loop_max", self.loop_max, 1)
@@ -231,10 +244,12 @@ def timed_steps(
     return steps, elapsed, max(time.process_time() - cpu_begin, 1e-9)
 
 
-def measure(mode: str, n: int, c: int, k: int, seconds: float, seed: int) -> dict[str, Any]:
+def measure(
+    mode: str, n: int, c: int, k: int, seconds: float, seed: int, observation: str = "full"
+) -> dict[str, Any]:
     """Time ``n`` users of configuration ``c x k`` in ``mode``; one result row."""
     slates = random_slates(np.random.default_rng(seed), SLATE_POOL, n, c, k)
-    env_kwargs = {"num_candidates": c, "slate_size": k}
+    env_kwargs: dict[str, Any] = {"num_candidates": c, "slate_size": k, "observation": observation}
     tracemalloc.start()
     try:
         runner = Runner(mode, n, env_kwargs, seed)
@@ -247,9 +262,10 @@ def measure(mode: str, n: int, c: int, k: int, seconds: float, seed: int) -> dic
     steps, elapsed, cpu = timed_steps(runner, slates, seconds, MEMORY_STEPS)
     runner.close()
     return {
-        "config": f"{c}x{k}",
+        "config": f"{c}x{k}" if observation == "full" else f"{c}x{k}/{observation}",
         "num_candidates": c,
         "slate_size": k,
+        "observation": observation,
         "mode": mode,
         "num_envs": n,
         "steps": steps,
@@ -286,6 +302,25 @@ def ratios(results: list[dict]) -> list[dict]:
                 row[f"native_over_{other}"] = None if rate is None else native / rate
             if row["native_over_sync"] is not None or row["native_over_single"] is not None:
                 out.append(row)
+    return out
+
+
+def observation_ratios(results: list[dict]) -> list[dict]:
+    """``<mode>_over_full``: user-steps/s of each other observation mode over the full one, for
+    every (config, mode, N) measured in both (back to back)."""
+    full = {
+        (r["num_candidates"], r["slate_size"], r["mode"], r["num_envs"]): r["user_steps_per_s"]
+        for r in results
+        if r["observation"] == "full"
+    }
+    out = []
+    for r in results:
+        base = full.get((r["num_candidates"], r["slate_size"], r["mode"], r["num_envs"]))
+        if r["observation"] != "full" and base is not None:
+            out.append({
+                "config": f"{r['num_candidates']}x{r['slate_size']}", "mode": r["mode"],
+                "num_envs": r["num_envs"], f"{r['observation']}_over_full": r["user_steps_per_s"] / base,
+            })  # fmt: skip
     return out
 
 
@@ -336,14 +371,14 @@ def _write(path: Path, report: dict) -> None:
 
 def _table(results: list[dict]) -> str:
     head = (
-        f"{'config':>7} {'mode':>6} {'N':>6} {'user-steps/s':>13} {'per CPU-s':>11} "
+        f"{'config':>10} {'mode':>6} {'N':>6} {'user-steps/s':>13} {'per CPU-s':>11} "
         f"{'ms/step':>9} {'bytes/user':>11} {'state B/user':>12}"
     )
     lines = [head, "-" * len(head)]
     for r in results:
         state = r["state_bytes_per_user"]
         lines.append(
-            f"{r['config']:>7} {r['mode']:>6} {r['num_envs']:>6} {r['user_steps_per_s']:>13,.0f} "
+            f"{r['config']:>10} {r['mode']:>6} {r['num_envs']:>6} {r['user_steps_per_s']:>13,.0f} "
             f"{r['user_steps_per_cpu_s']:>11,.0f} {r['ms_per_step']:>9.3f} "
             f"{r['bytes_per_user']:>11,.0f} {'-' if state is None else f'{state:,.0f}':>12}"
         )
@@ -414,16 +449,18 @@ def main(argv: Sequence[str] | None = None) -> dict:
             for n in opts.resolved_sizes():
                 if mode != "native" and n > opts.loop_max:
                     continue
-                row = measure(mode, n, c, k, seconds, opts.seed)
-                results.append(row)
-                print(
-                    f"{row['config']:>7} {mode:>6} N={n:<6} {row['user_steps_per_s']:>13,.0f} "
-                    f"user-steps/s  {row['bytes_per_user']:>11,.0f} B/user",
-                    flush=True,
-                )
-                report["ratios"] = ratios(results)
-                report["memory"] = memory_fit(results)
-                _write(opts.out, report)
+                for observation in dict.fromkeys(opts.observations):
+                    row = measure(mode, n, c, k, seconds, opts.seed, observation)
+                    results.append(row)
+                    print(
+                        f"{row['config']:>10} {mode:>6} N={n:<6} {row['user_steps_per_s']:>13,.0f} "
+                        f"user-steps/s  {row['bytes_per_user']:>11,.0f} B/user",
+                        flush=True,
+                    )
+                    report["ratios"] = ratios(results)
+                    report["observation_ratios"] = observation_ratios(results)
+                    report["memory"] = memory_fit(results)
+                    _write(opts.out, report)
     print()
     print(_table(results))
     for r in report.get("ratios", []):
@@ -433,6 +470,9 @@ def main(argv: Sequence[str] | None = None) -> dict:
             if r[f"native_over_{m}"] is not None
         )
         print(f"{r['config']} N={r['num_envs']}: {text}")
+    for r in report.get("observation_ratios", []):
+        text = ", ".join(f"{key} = {value:.2f}x" for key, value in r.items() if "_over_" in key)
+        print(f"{r['config']} {r['mode']} N={r['num_envs']}: {text}")
     for m in report.get("memory", []):
         print(
             f"memory {m['config']} {m['mode']}: {m['per_user_bytes']:,.0f} B/user + "

@@ -16,6 +16,8 @@ from slategym.validation import check_choice, check_float, check_int
 
 EPISODES = ("timeline", "session")
 """Values of ``episode``: what one episode covers (see :class:`SlateRecConfig`)."""
+OBSERVATIONS = ("full", "ids")
+"""Values of ``observation``: what an observation carries of the items (see :class:`SlateRecConfig`)."""
 
 
 def check_info_keys(value: Any) -> tuple[str, ...]:
@@ -88,6 +90,13 @@ class SlateRecConfig:
             :data:`slategym.types.STEP_INFO_FIELDS`); a tuple keeps only those, ``()`` none (the
             cheapest step). The whole dict of the last step stays available on request from
             ``last_step_info()`` of the env (``env.unwrapped``) or vector env.
+        observation: "full" (default): the observation carries copies of the item features,
+            ``candidates`` ``(C, F)`` and ``history`` ``(L, F + 2)``; "ids": those two keys are left
+            out and ``history_response`` ``(L, 2)`` (purchased, dwell / 30 min) is added, so that
+            an observation holds item ids and no item features; an agent gathers the features
+            from the env's shared table, ``env.unwrapped.item_features[obs["candidate_ids"]]``
+            equals the full observation's ``candidates`` (see ``docs/performance.md``).
+            Trajectories are the same in both modes.
 
     Limits:
         memory_limit_gib: a configuration whose estimated memory exceeds this many GiB is refused
@@ -122,6 +131,7 @@ class SlateRecConfig:
     memory_limit_gib: float = DEFAULT_MEMORY_LIMIT_GIB
     backend: str = "auto"
     info_keys: tuple[str, ...] | None = None
+    observation: str = "full"
 
     def __post_init__(self) -> None:
         # Values are stored as the checked Python scalars: a numpy integer (``np.int8(50)``,
@@ -154,6 +164,7 @@ class SlateRecConfig:
         check_choice("backend", self.backend, BACKENDS)
         if self.info_keys is not None:
             set_field(self, "info_keys", check_info_keys(self.info_keys))
+        check_choice("observation", self.observation, OBSERVATIONS)
         for name in ("item_model_kwargs", "user_model_kwargs", "choice_model_kwargs"):
             if not isinstance(getattr(self, name), Mapping):
                 raise ValueError(f"{name}={getattr(self, name)!r} is not allowed: expected a dict")

@@ -85,6 +85,15 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     quantities: do not normalise them or feed them to an MLP as floats; drop, one-hot or embed
     them (:class:`slategym.wrappers.FlattenSlateObservation` does).
 
+    ``observation="ids"`` (a lighter observation, see ``docs/performance.md``) leaves out the two
+    feature copies, ``candidates`` and ``history``, and adds ``history_response`` ``(L, 2)``
+    float32, the (purchased, dwell / 30 min) columns of ``history``. The features are then read
+    from the env's shared read-only table ``item_features`` ``(total + 1, F)`` float32 (every item
+    of the timeline by id, and a last row of zeros that id ``-1`` indexes):
+    ``item_features[obs["candidate_ids"]]`` equals the full observation's ``candidates`` and
+    ``item_features[obs["history_ids"]]`` the first ``F`` columns of its ``history``, bit for bit
+    (tested). The agents of ``agents/`` read the features and refuse an ids env, naming the mode.
+
     ## Rewards
 
     By default the number of clicks on the slate; ``reward=`` takes "purchase", "engagement"
@@ -159,6 +168,9 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
       default when numba is installed and the world's models are built-in; the state is then
       updated in place (two alternating buffers). Trajectories are unchanged, bit for bit.
     * v0, slategym 0.2: ``info_keys`` and ``last_step_info()``. The default ``info`` is unchanged.
+    * v0, slategym 0.2: ``observation="ids"``, an observation without the copied item features,
+      and the shared table ``item_features``. The default (``"full"``) observation and the
+      trajectories are unchanged.
     """
 
     metadata: dict[str, Any] = {"render_modes": list(RENDER_MODES), "render_fps": 4}
@@ -239,6 +251,13 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         if self._last is None:
             raise RuntimeError("no step since the last reset(): call step() first")
         return step_info(self._last, 0)
+
+    @property
+    def item_features(self) -> np.ndarray:
+        """``(total + 1, F)`` float32, read-only: every item's observable features by id (last
+        row: zeros, for id -1). ``item_features[obs["candidate_ids"]]`` is the full observation's
+        ``candidates``, with ``observation="ids"`` too (see ``Simulator.item_features``)."""
+        return self.sim.item_features
 
     def oracle_affinities(self) -> np.ndarray:
         """True affinities ``(C,)`` of the pending request's candidates. Hidden state: oracles only."""

@@ -55,7 +55,10 @@ DWELL_SCALE = 30.0
 RESPONSE_COLUMNS = ("purchased", "dwell")
 """Response columns appended to each history item's features in the observation."""
 SIMULATOR_KEYS = ("candidates", "candidate_ids", "candidate_topics", "history_ids", "history", "time")
-"""Observation keys the simulator builds; the user model builds ``user`` and may add others."""
+"""Observation keys the simulator builds (``observation="full"``); the user model builds ``user``
+and may add others."""
+IDS_ONLY_KEYS = ("history_response",)
+"""The keys added with ``observation="ids"``: the response columns of ``history``."""
 
 
 def duplicate_mask(slates: np.ndarray) -> np.ndarray:
@@ -116,10 +119,13 @@ class Simulator:
         self._r_user = slice(2 + n_item, 2 + n_item + n_reset)
         self.reset_uniforms = self._r_user.stop
         features = self.catalog.features
-        self._history_features = np.zeros(
-            (features.shape[0], features.shape[1] + len(RESPONSE_COLUMNS)), np.float32
-        )
-        self._history_features[:, : features.shape[1]] = features
+        self.full_observation = c.observation == "full"
+        self._history_features: np.ndarray | None = None  # the padded table of the full history
+        if self.full_observation:
+            self._history_features = np.zeros(
+                (features.shape[0], features.shape[1] + len(RESPONSE_COLUMNS)), np.float32
+            )
+            self._history_features[:, : features.shape[1]] = features
         self.observation_space = self._observation_space()
         self.action_space = spaces.MultiDiscrete(np.full(k, nc, dtype=np.int64))
         self.kernel = self._compiled_world()
@@ -175,32 +181,47 @@ class Simulator:
         return catalog
 
     # -- spaces -----------------------------------------------------------------------------------
+    @property
+    def item_features(self) -> np.ndarray:
+        """``(total + 1, F)`` float32, read-only: the observable features of every item of the
+        timeline, row ``i`` for item id ``i``, and a last row of zeros that id ``-1`` (an empty
+        history slot) indexes. ``item_features[candidate_ids]`` is the full observation's
+        ``candidates`` and ``item_features[history_ids]`` the features part of its ``history``."""
+        table = self.catalog.features.view()
+        table.flags.writeable = False
+        return table
+
     def _observation_space(self) -> spaces.Dict:
         c, cat = self.config, self.catalog
         f = cat.num_features
         top_id = cat.total - 1
         low, high = cat.feature_low, cat.feature_high
         user_spaces = self.user_model.observation_spaces(self.population, cat, c.slate_size)
-        if "user" not in user_spaces or set(user_spaces) & set(SIMULATOR_KEYS):
+        reserved = (*SIMULATOR_KEYS, *IDS_ONLY_KEYS)
+        if "user" not in user_spaces or set(user_spaces) & set(reserved):
             raise ValueError(
                 f"the user model's observation_spaces() returned keys {sorted(user_spaces)}: expected "
-                f"'user' and no key among the simulator's {list(SIMULATOR_KEYS)}"
+                f"'user' and no key among the simulator's {list(reserved)}"
             )
+        r = len(RESPONSE_COLUMNS)
+        if self.full_observation:
+            items: dict[str, spaces.Space[Any]] = {
+                "candidates": spaces.Box(low, high, (c.num_candidates, f), np.float32),
+                "history": spaces.Box(
+                    min(low, 0.0), max(high, 1.0), (c.history_length, f + r), np.float32
+                ),
+            }
+        else:  # purchased is 0 or 1, dwell / DWELL_SCALE is clipped to 1
+            items = {"history_response": spaces.Box(0.0, 1.0, (c.history_length, r), np.float32)}
         return spaces.Dict(
             {
                 **user_spaces,
-                "candidates": spaces.Box(low, high, (c.num_candidates, f), np.float32),
+                **items,
                 "candidate_ids": spaces.Box(0, top_id, (c.num_candidates,), np.int64),
                 "candidate_topics": spaces.Box(
                     0, max(cat.num_topics - 1, 1), (c.num_candidates,), np.int64
                 ),
                 "history_ids": spaces.Box(-1, top_id, (c.history_length,), np.int64),
-                "history": spaces.Box(
-                    min(low, 0.0),
-                    max(high, 1.0),
-                    (c.history_length, f + len(RESPONSE_COLUMNS)),
-                    np.float32,
-                ),
                 "time": spaces.Box(
                     np.zeros(3, np.float32),
                     np.array(  # (a bound of at least 1: gymnasium warns of a Box with low == high)
@@ -301,17 +322,26 @@ class Simulator:
         time[:, 0] = np.minimum(day, c.days - 1)
         time[:, 1] = hour
         time[:, 2] = np.minimum(state.session_step, c.max_session_steps - 1)
+        user = self.user_model.observe(self.population, state.user, cat)
+        ids, history_ids = state.candidates.copy(), state.history_ids.copy()
+        topics = cat.topic.take(state.candidates)
+        if self._history_features is None:  # observation="ids": no feature copies
+            return {
+                **user, "candidate_ids": ids, "candidate_topics": topics,
+                "history_ids": history_ids, "history_response": state.history_response.copy(),
+                "time": time,
+            }  # fmt: skip
         f = cat.num_features
         # -1 (empty slot) takes the zero padding row at the end of the feature table; the padded
         # table has two more zero columns, overwritten with the responses.
         history = self._history_features.take(state.history_ids, axis=0)  # (N, L, F + 2)
         history[:, :, f:] = state.history_response
         return {
-            **self.user_model.observe(self.population, state.user, cat),
+            **user,
             "candidates": cat.features.take(state.candidates, axis=0),
-            "candidate_ids": state.candidates.copy(),
-            "candidate_topics": cat.topic.take(state.candidates),
-            "history_ids": state.history_ids.copy(),
+            "candidate_ids": ids,
+            "candidate_topics": topics,
+            "history_ids": history_ids,
             "history": history,
             "time": time,
         }

@@ -126,6 +126,11 @@ class SlateRecVectorEnv(VectorEnv):
     ``docs/performance.md``); each row depends only on its own stream, so the results are the same
     for any ``T`` (tested). On the numpy path it has no effect.
 
+    ``observation="ids"`` (a configuration field) leaves the copied item features ``candidates``
+    and ``history`` out of the observations and adds ``history_response`` ``(N, L, 2)``; the
+    features of a batch are ``item_features[obs["candidate_ids"]]`` ``(N, C, F)``, from the
+    shared read-only table :attr:`item_features` (see :class:`~slategym.env.SlateRecEnv`).
+
     Rendering (``render_mode=``): ``"rgb_array"`` returns a list of ``N`` frames and ``"ansi"`` a
     list of ``N`` lines, one per row (as Gymnasium's vector envs and its vector ``RecordVideo``
     expect; each frame is described in :mod:`slategym.frame`, about 0.4 MB per row);
@@ -168,6 +173,8 @@ class SlateRecVectorEnv(VectorEnv):
       What ``step`` returns (observations, rewards, flags, info) is fresh, as before.
     * v0, slategym 0.2: ``info_keys`` (the step keys to report; reset keys are always there for
       the rows reset in a step) and ``last_step_info()``. The default ``info`` is unchanged.
+    * v0, slategym 0.2: ``observation="ids"`` and the shared table ``item_features``. The default
+      observation and the trajectories are unchanged.
     """
 
     metadata: dict[str, Any] = {
@@ -474,6 +481,14 @@ class SlateRecVectorEnv(VectorEnv):
         if viewer is not None:
             viewer.close()
             self._viewer = None
+
+    # -- the shared item table ----------------------------------------------------------------------
+    @property
+    def item_features(self) -> np.ndarray:
+        """``(total + 1, F)`` float32, read-only: every item's observable features by id (last
+        row: zeros, for id -1). ``item_features[obs["candidate_ids"]]`` is the full observation's
+        ``candidates``, with ``observation="ids"`` too (see ``Simulator.item_features``)."""
+        return self.sim.item_features
 
     # -- hidden state -----------------------------------------------------------------------------
     def oracle_affinities(self) -> np.ndarray:

@@ -84,8 +84,9 @@ def test_compiled_step_equals_numpy_for_every_choice_model(choice: str, kwargs: 
         {"user_model": "personal", "choice_model": "position_based"},
         {"user_model": "deterministic", "latent_dim": 2, "history_length": 3},
         {"user_model_kwargs": {"fatigue_weight": 0.0, "interest_drift": 0.0}},
+        {"observation": "ids", "new_items_per_day": 20, "days": 3},
     ],
-    ids=["weighted", "releases", "session", "personal", "deterministic", "no-drift"],
+    ids=["weighted", "releases", "session", "personal", "deterministic", "no-drift", "ids"],
 )
 def test_compiled_step_equals_numpy_across_worlds(config: dict) -> None:
     _compare(400, 40, **config)

@@ -57,6 +57,18 @@ def test_loop_modes_stop_at_loop_max(tmp_path: Path) -> None:
     assert sizes == {("native", 1), ("native", 4), ("sync", 1), ("single", 1)}
 
 
+def test_observation_modes_are_timed_back_to_back_with_their_ratio(tmp_path: Path) -> None:
+    argv = ["--observations", "full", "ids", "--configs", "5x2", "--modes", "native",
+            "--sizes", "2", "--seconds", "0.01", "--out", str(tmp_path / "o.json")]  # fmt: skip
+    report = throughput.main(argv)
+    rows = [(r["config"], r["observation"], r["num_envs"]) for r in report["results"]]
+    assert rows == [("5x2", "full", 2), ("5x2/ids", "ids", 2)]
+    (ratio,) = report["observation_ratios"]
+    full, ids = (r["user_steps_per_s"] for r in report["results"])
+    assert ratio["ids_over_full"] == pytest.approx(ids / full)
+    assert (ratio["config"], ratio["mode"], ratio["num_envs"]) == ("5x2", "native", 2)
+
+
 @pytest.mark.parametrize(
     ("args", "names"),
     [
@@ -68,6 +80,7 @@ def test_loop_modes_stop_at_loop_max(tmp_path: Path) -> None:
         (["--loop-max", "0"], "--loop-max=0"),
         (["--out", "results/x.txt"], "--out='results/x.txt'"),
         (["--plot", "--plot-path", "x.jpg"], "--plot-path='x.jpg'"),
+        (["--observations", "full", "light"], "--observations='light'"),
     ],
 )
 def test_bad_values_raise_value_error_naming_the_flag(tmp_path: Path, args: list[str], names: str) -> None:

@@ -334,13 +334,16 @@ class CompiledWorld:
         c, cat = self.sim.config, self.sim.catalog
         n = state.num_rows
         f = cat.num_features
+        # the keys of the other observation mode get no rows: the kernel skips them
+        full, ids = (n, 0) if self.sim.full_observation else (0, n)
         obs: dict[str, np.ndarray] = {
             "user": np.empty((n, self.sim.population.profile.shape[1]), np.float32),
-            "candidates": np.empty((n, c.num_candidates, f), np.float32),
+            "candidates": np.empty((full, c.num_candidates, f), np.float32),
             "candidate_ids": np.empty((n, c.num_candidates), np.int64),
             "candidate_topics": np.empty((n, c.num_candidates), np.int64),
             "history_ids": np.empty((n, c.history_length), np.int64),
-            "history": np.empty((n, c.history_length, f + 2), np.float32),
+            "history": np.empty((full, c.history_length, f + 2), np.float32),
+            "history_response": np.empty((ids, c.history_length, 2), np.float32),
             "time": np.empty((n, 3), np.float32),
         }
         inputs: tuple[np.ndarray, ...] = (
@@ -351,6 +354,10 @@ class CompiledWorld:
         if state is self._made:
             inputs = ()
         self._run(self._world.observe_rows, n, args, inputs)
+        if self.sim.full_observation:
+            del obs["history_response"]
+        else:
+            del obs["candidates"], obs["history"]
         return obs
 
 

@@ -171,17 +171,20 @@ def observe_row(
     ob_topics: np.ndarray,
     ob_history_ids: np.ndarray,
     ob_history: np.ndarray,
+    ob_history_response: np.ndarray,
     ob_time: np.ndarray,
 ) -> None:
     """The simulator's part of row ``r``'s observation (``Simulator.observe``) from row ``r`` of
     ``candidates``, ``history_ids`` and ``history_response``; the feature copies (``candidates``,
-    ``history``) are written only if their output arrays have rows."""
+    ``history``, ``observation="full"``) and the response copy (``history_response``,
+    ``observation="ids"``) are written only if their output arrays have rows."""
     day, hour = day_hour(clock)
     ob_time[r, 0] = np.float32(min(day, days - 1))
     ob_time[r, 1] = np.float32(hour)
     ob_time[r, 2] = np.float32(min(session_step, max_session_steps - 1))
     f = features.shape[1]
     full = ob_candidates.shape[0] > 0
+    responses = ob_history_response.shape[0] > 0
     for j in range(candidates.shape[1]):
         item = candidates[r, j]
         ob_ids[r, j] = item
@@ -197,6 +200,9 @@ def observe_row(
                 ob_history[r, j, q] = features[item, q]  # -1: the last row, zeros
             ob_history[r, j, f] = history_response[r, j, 0]
             ob_history[r, j, f + 1] = history_response[r, j, 1]
+        if responses:
+            ob_history_response[r, j, 0] = history_response[r, j, 0]
+            ob_history_response[r, j, 1] = history_response[r, j, 1]
 
 
 CLICK, PURCHASE, ENGAGEMENT = 0, 1, 2

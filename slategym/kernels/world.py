@@ -485,10 +485,12 @@ def observe_rows(
     ob_topics: np.ndarray,
     ob_history_ids: np.ndarray,
     ob_history: np.ndarray,
+    ob_history_response: np.ndarray,
     ob_time: np.ndarray,
 ) -> None:
     """The observation of rows ``lo .. hi - 1`` (``Simulator.observe`` with the default user's
-    ``user`` entry, the observable profile)."""
+    ``user`` entry, the observable profile); outputs with no rows are skipped (the keys of the
+    other observation mode)."""
     p = profile.shape[1]
     for r in range(lo, hi):
         uid = user_id[r]
@@ -497,5 +499,5 @@ def observe_rows(
         R.observe_row(
             r, clock[r], session_step[r], candidates, history_ids, history_response,
             features, topic, days, max_session_steps, ob_candidates, ob_ids, ob_topics,
-            ob_history_ids, ob_history, ob_time,
+            ob_history_ids, ob_history, ob_history_response, ob_time,
         )  # fmt: skip
