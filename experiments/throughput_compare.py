@@ -11,6 +11,8 @@ Every round measures, for each configuration ``num_candidates x slate_size`` (10
   slates, reset at episode end), for the same ``--seconds``, right after ours;
 * ``native/compiled/1`` and ``native/compiled/2``: the native vector env of ``--num-envs`` rows on
   one and two threads (``num_threads``), and ``native/numpy`` on the numpy path: user-steps/s;
+* ``native/compiled/1/light`` and ``single/compiled/light``: the same on the compiled path, one
+  thread, with the lightest observation and info (``observation="ids"``, ``info_keys=()``);
 * ``native@sync`` and ``sync``: the native env (auto backend) and a ``SyncVectorEnv`` of
   ``--sync-envs`` single envs (auto backend), for the native/Sync ratio.
 
@@ -127,6 +129,13 @@ def _modes(args: Args, c: int, k: int) -> dict[str, tuple[str, int, dict[str, An
         "native/compiled/2": (
             "native", args.num_envs, {**base, "backend": "compiled", "num_threads": 2}
         ),  # fmt: skip
+        "native/compiled/1/light": (
+            "native", args.num_envs,
+            {**base, "backend": "compiled", "observation": "ids", "info_keys": ()},
+        ),  # fmt: skip
+        "single/compiled/light": (
+            "single", 1, {**base, "backend": "compiled", "observation": "ids", "info_keys": ()}
+        ),
         "native@sync": ("native", args.sync_envs, base),
         "sync": ("sync", args.sync_envs, base),
     }
@@ -138,6 +147,8 @@ RATIOS = {
     "native 2 threads / 1 thread": ("native/compiled/2", "native/compiled/1"),
     "native compiled / numpy": ("native/compiled/1", "native/numpy"),
     "native / sync": ("native@sync", "sync"),
+    "native light / default": ("native/compiled/1/light", "native/compiled/1"),
+    "single light / recsim": ("single/compiled/light", "recsim"),
 }
 """Ratio name -> (numerator mode, denominator mode), taken within each round."""
 
@@ -184,11 +195,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 cfg[mode] = time_steps(runner, slates, args.seconds)
                 runner.close()
                 cfg[mode]["loadavg"] = os.getloadavg()[0]
-                print(f"round {index} {c}x{k} {mode:<18} {cfg[mode]['user_steps_per_s']:>12,.0f} "
+                print(f"round {index} {c}x{k} {mode:<24} {cfg[mode]['user_steps_per_s']:>12,.0f} "
                       "user-steps/s", flush=True)  # fmt: skip
                 if mode == "single/compiled" and args.recsim_python is not None:
                     cfg["recsim"] = recsim_steps(args.recsim_python, c, k, args.seconds, args.seed)
-                    print(f"round {index} {c}x{k} {'recsim':<18} "
+                    print(f"round {index} {c}x{k} {'recsim':<24} "
                           f"{cfg['recsim']['steps_per_s']:>12,.0f} steps/s", flush=True)  # fmt: skip
                 report["summary"] = summarise(report["rounds"])
                 _write(out, report)
