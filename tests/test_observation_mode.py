@@ -195,3 +195,13 @@ def test_agents_refuse_an_ids_env_naming_the_mode() -> None:
     with pytest.raises(ValueError, match=re.escape('made with observation="ids"')):
         check_observations(obs, SMALL["slate_size"])
     make_agent("random", gym.make("SlateRec-v0", **SMALL))  # the default mode is unaffected
+
+
+def test_popularity_scorer_names_the_observation_mode() -> None:
+    from slategym.data.scorers import make_scorer
+
+    env = gym.make("SlateRec-v0", observation="ids", num_users=20)
+    obs, _ = env.reset(seed=0)
+    batched = {key: value[None] for key, value in obs.items()}
+    with pytest.raises(ValueError, match='observation="ids"'):
+        make_scorer("popularity")(batched, np.zeros((1, 50)))

@@ -33,6 +33,12 @@ SCORERS = ("popularity", "oracle", "noisy-oracle", "zero")
 
 
 def _popularity(obs: Mapping[str, np.ndarray], oracle: np.ndarray) -> np.ndarray:
+    if "candidates" not in obs:
+        raise ValueError(
+            "the popularity scorer reads the candidates' features (obs['candidates']), which an "
+            "env made with observation=\"ids\" leaves out: make it with observation=\"full\" "
+            "(the default)"
+        )
     return np.asarray(obs["candidates"], np.float64)[..., -1]
 
 
