@@ -154,57 +154,6 @@ def push_history(
             rank += 1
 
 
-@jit
-def observe_row(
-    r: int,
-    clock: float,
-    session_step: int,
-    candidates: np.ndarray,
-    history_ids: np.ndarray,
-    history_response: np.ndarray,
-    features: np.ndarray,
-    topic: np.ndarray,
-    days: int,
-    max_session_steps: int,
-    ob_candidates: np.ndarray,
-    ob_ids: np.ndarray,
-    ob_topics: np.ndarray,
-    ob_history_ids: np.ndarray,
-    ob_history: np.ndarray,
-    ob_history_response: np.ndarray,
-    ob_time: np.ndarray,
-) -> None:
-    """The simulator's part of row ``r``'s observation (``Simulator.observe``) from row ``r`` of
-    ``candidates``, ``history_ids`` and ``history_response``; the feature copies (``candidates``,
-    ``history``, ``observation="full"``) and the response copy (``history_response``,
-    ``observation="ids"``) are written only if their output arrays have rows."""
-    day, hour = day_hour(clock)
-    ob_time[r, 0] = np.float32(min(day, days - 1))
-    ob_time[r, 1] = np.float32(hour)
-    ob_time[r, 2] = np.float32(min(session_step, max_session_steps - 1))
-    f = features.shape[1]
-    full = ob_candidates.shape[0] > 0
-    responses = ob_history_response.shape[0] > 0
-    for j in range(candidates.shape[1]):
-        item = candidates[r, j]
-        ob_ids[r, j] = item
-        ob_topics[r, j] = topic[item]
-        if full:
-            for q in range(f):
-                ob_candidates[r, j, q] = features[item, q]
-    for j in range(history_ids.shape[1]):
-        item = history_ids[r, j]
-        ob_history_ids[r, j] = item
-        if full:
-            for q in range(f):
-                ob_history[r, j, q] = features[item, q]  # -1: the last row, zeros
-            ob_history[r, j, f] = history_response[r, j, 0]
-            ob_history[r, j, f + 1] = history_response[r, j, 1]
-        if responses:
-            ob_history_response[r, j, 0] = history_response[r, j, 0]
-            ob_history_response[r, j, 1] = history_response[r, j, 1]
-
-
 CLICK, PURCHASE, ENGAGEMENT = 0, 1, 2
 """Signal codes of a weighted reward (``slategym.rewards.SIGNALS``)."""
 

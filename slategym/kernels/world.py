@@ -491,13 +491,41 @@ def observe_rows(
     """The observation of rows ``lo .. hi - 1`` (``Simulator.observe`` with the default user's
     ``user`` entry, the observable profile); outputs with no rows are skipped (the keys of the
     other observation mode)."""
-    p = profile.shape[1]
+    # one pass over the rows per output (contiguous copies, as numpy's take/copy do them)
+    p, f = profile.shape[1], features.shape[1]
+    c, length = candidates.shape[1], history_ids.shape[1]
     for r in range(lo, hi):
         uid = user_id[r]
         for q in range(p):
             ob_user[r, q] = profile[uid, q]
-        R.observe_row(
-            r, clock[r], session_step[r], candidates, history_ids, history_response,
-            features, topic, days, max_session_steps, ob_candidates, ob_ids, ob_topics,
-            ob_history_ids, ob_history, ob_history_response, ob_time,
-        )  # fmt: skip
+        day, hour = R.day_hour(clock[r])
+        ob_time[r, 0] = np.float32(min(day, days - 1))
+        ob_time[r, 1] = np.float32(hour)
+        ob_time[r, 2] = np.float32(min(session_step[r], max_session_steps - 1))
+    for r in range(lo, hi):
+        for j in range(c):
+            ob_ids[r, j] = candidates[r, j]
+    for r in range(lo, hi):
+        for j in range(c):
+            ob_topics[r, j] = topic[candidates[r, j]]
+    for r in range(lo, hi):
+        for j in range(length):
+            ob_history_ids[r, j] = history_ids[r, j]
+    if ob_candidates.shape[0] > 0:  # observation="full": the feature copies
+        for r in range(lo, hi):
+            for j in range(c):
+                item = candidates[r, j]
+                for q in range(f):
+                    ob_candidates[r, j, q] = features[item, q]
+        for r in range(lo, hi):
+            for j in range(length):
+                item = history_ids[r, j]
+                for q in range(f):
+                    ob_history[r, j, q] = features[item, q]  # -1: the last row, zeros
+                ob_history[r, j, f] = history_response[r, j, 0]
+                ob_history[r, j, f + 1] = history_response[r, j, 1]
+    if ob_history_response.shape[0] > 0:  # observation="ids"
+        for r in range(lo, hi):
+            for j in range(length):
+                ob_history_response[r, j, 0] = history_response[r, j, 0]
+                ob_history_response[r, j, 1] = history_response[r, j, 1]
