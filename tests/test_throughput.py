@@ -113,13 +113,14 @@ def test_compare_report_measures_every_mode_and_ratio(tmp_path: Path) -> None:
     summary = report["summary"]["5x2"]
     assert set(summary["median_user_steps_per_s"]) == {
         "single/numpy", "single/compiled", "native/numpy", "native/compiled/1",
-        "native/compiled/2", "native@sync", "sync",
+        "native/compiled/2", "native/compiled/1/light", "single/compiled/light", "native@sync",
+        "sync",
     }  # fmt: skip
     assert all(v > 0 for v in summary["median_user_steps_per_s"].values())
     # RecSim was not asked for: its ratio is absent, the others are there
     assert set(summary["median_ratios"]) == {
         "single compiled / numpy", "native 2 threads / 1 thread", "native compiled / numpy",
-        "native / sync",
+        "native / sync", "native light / default",
     }  # fmt: skip
 
 
