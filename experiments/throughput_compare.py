@@ -12,7 +12,8 @@ Every round measures, for each configuration ``num_candidates x slate_size`` (10
 * ``native/compiled/1`` and ``native/compiled/2``: the native vector env of ``--num-envs`` rows on
   one and two threads (``num_threads``), and ``native/numpy`` on the numpy path: user-steps/s;
 * ``native/compiled/1/light`` and ``single/compiled/light``: the same on the compiled path, one
-  thread, with the lightest observation and info (``observation="ids"``, ``info_keys=()``);
+  thread, with the lightest observation and info (``observation="ids"``, ``info_keys=()``, and
+  for the vector env ``copy=False``);
 * ``native@sync`` and ``sync``: the native env (auto backend) and a ``SyncVectorEnv`` of
   ``--sync-envs`` single envs (auto backend), for the native/Sync ratio.
 
@@ -131,7 +132,7 @@ def _modes(args: Args, c: int, k: int) -> dict[str, tuple[str, int, dict[str, An
         ),  # fmt: skip
         "native/compiled/1/light": (
             "native", args.num_envs,
-            {**base, "backend": "compiled", "observation": "ids", "info_keys": ()},
+            {**base, "backend": "compiled", "observation": "ids", "info_keys": (), "copy": False},
         ),  # fmt: skip
         "single/compiled/light": (
             "single", 1, {**base, "backend": "compiled", "observation": "ids", "info_keys": ()}

@@ -311,10 +311,14 @@ class Simulator:
         return np.broadcast_to(arr.astype(np.int64), (num_rows,)).copy()
 
     # -- observation --------------------------------------------------------------------------------
-    def observe(self, state: SimState) -> dict[str, np.ndarray]:
-        """Observations of the pending requests, batched ``(N, ...)``; fresh arrays every call."""
+    def observe(
+        self, state: SimState, into: dict[str, np.ndarray] | None = None
+    ) -> dict[str, np.ndarray]:
+        """Observations of the pending requests, batched ``(N, ...)``; fresh arrays every call,
+        except on the compiled path when ``into`` (``kernel.observation_buffers(N)``) is given:
+        then they are written into those arrays."""
         if self.kernel is not None:
-            return self.kernel.observe(state)
+            return self.kernel.observe(state, into)
         c, cat = self.config, self.catalog
         n = state.num_rows
         day, hour = minute_to_day_hour(state.clock)

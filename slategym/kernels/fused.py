@@ -329,14 +329,13 @@ class CompiledWorld:
         self._made = state
         return state
 
-    def observe(self, state: SimState) -> dict[str, np.ndarray]:
-        """``Simulator.observe`` (fresh arrays)."""
+    def observation_buffers(self, n: int) -> dict[str, np.ndarray]:
+        """Arrays :meth:`observe` can write ``n`` rows into (``into=``); the keys of the other
+        observation mode get no rows (the kernel skips them)."""
         c, cat = self.sim.config, self.sim.catalog
-        n = state.num_rows
         f = cat.num_features
-        # the keys of the other observation mode get no rows: the kernel skips them
         full, ids = (n, 0) if self.sim.full_observation else (0, n)
-        obs: dict[str, np.ndarray] = {
+        return {
             "user": np.empty((n, self.sim.population.profile.shape[1]), np.float32),
             "candidates": np.empty((full, c.num_candidates, f), np.float32),
             "candidate_ids": np.empty((n, c.num_candidates), np.int64),
@@ -346,6 +345,14 @@ class CompiledWorld:
             "history_response": np.empty((ids, c.history_length, 2), np.float32),
             "time": np.empty((n, 3), np.float32),
         }
+
+    def observe(
+        self, state: SimState, into: dict[str, np.ndarray] | None = None
+    ) -> dict[str, np.ndarray]:
+        """``Simulator.observe``: fresh arrays, or written into ``into`` (from
+        :meth:`observation_buffers`, for as many rows as ``state``)."""
+        n = state.num_rows
+        obs = self.observation_buffers(n) if into is None else into
         inputs: tuple[np.ndarray, ...] = (
             state.clock, state.session_step, state.candidates, state.history_ids,
             state.history_response, state.user.user_id,
@@ -354,11 +361,8 @@ class CompiledWorld:
         if state is self._made:
             inputs = ()
         self._run(self._world.observe_rows, n, args, inputs)
-        if self.sim.full_observation:
-            del obs["history_response"]
-        else:
-            del obs["candidates"], obs["history"]
-        return obs
+        dropped = ("history_response",) if self.sim.full_observation else ("candidates", "history")
+        return {key: value for key, value in obs.items() if key not in dropped}
 
 
 def _c(a: np.ndarray, dtype: Any = None) -> np.ndarray:
