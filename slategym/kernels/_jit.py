@@ -115,7 +115,7 @@ def jit_kernel(fn: Callable[..., Any]) -> Any:
     of a step (measured with ``perf``; docs/performance.md). Without it the arrays the kernel sees
     (its arguments, and the views it slices from them) carry no reference count, so neither the
     kernel nor the helpers it calls touch one. The price: an entry kernel cannot allocate, so its
-    scratch memory comes in workspace arguments (see ``world.step_workspace``).
+    scratch memory comes in workspace arguments (see ``step.step_workspace``).
     """
     options = {**OPTIONS, "_nrt": False}
     try:

@@ -1,5 +1,5 @@
 """The compiled path of a :class:`~slategym.simulator.Simulator`: which worlds it covers, and the
-glue between the simulator's typed state and the row kernels of :mod:`slategym.kernels.world`.
+glue between the simulator's typed state and the row kernels of :mod:`slategym.kernels.step` and :mod:`slategym.kernels.world`.
 
 :func:`reason_not_compiled` says why a simulator cannot run compiled (None if it can);
 :class:`CompiledWorld` then stands in for the simulator's ``step``, ``reset`` and ``observe`` with
@@ -72,10 +72,11 @@ class CompiledWorld:
     """The compiled ``step``/``reset``/``observe`` of a simulator whose world it covers."""
 
     def __init__(self, sim: Simulator, num_threads: int = 1) -> None:
-        from slategym.kernels import choice, rows, world
+        from slategym.kernels import choice, rows, step, world
 
         self.sim = sim
         self._world = world
+        self._step = step
         c, cat, pop = sim.config, sim.catalog, sim.population
         kind, params, gamma = choice.choice_spec(sim.choice_model, c.slate_size)  # type: ignore[misc]
         starts, sizes = _strata(cat.num_items, c.num_candidates)
@@ -209,10 +210,10 @@ class CompiledWorld:
         trusted = state is self._made or any(state is b for b in self._buffers)
         inputs = (slates,) if trusted else self._arrays(state, slates)
         iw, d, t = self._step_world[0], state.user.interests.shape[1], state.user.fatigue.shape[1]
-        work = (("step", k, d, t), lambda: self._world.step_workspace(iw, k, d, t))
-        step = self._world.step_rows
+        work = (("step", k, d, t), lambda: self._step.step_workspace(iw, k, d, t))
+        step = self._step.step_rows
         for status, _row in self._run(step, n, (*head, slates, *tail), inputs, work):
-            if status != self._world.OK:
+            if status != self._step.OK:
                 return None
         self._made = new
         return new, out

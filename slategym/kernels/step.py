@@ -1,0 +1,407 @@
+"""The fused step of the default world, row by row (compiled).
+
+``step_rows`` is :meth:`slategym.simulator.Simulator.step` for a world built from
+:class:`~slategym.items.DefaultItemModel` (fresh candidates every request),
+:class:`~slategym.users.DefaultUserModel`, any built-in choice model (:mod:`slategym.kernels.choice`)
+and a named or weighted reward (:class:`~slategym.rewards.WeightedReward`). Each row reads one block
+of its random stream with the simulator's layout, so a row's trajectory is the general path's, bit
+for bit; the model formulas are the very functions the numpy path calls
+(``slategym.users.default.affinity``, ...), compiled.
+
+It works on rows ``lo .. hi - 1`` only, so that a vector env can split its rows between threads
+(the kernel releases the GIL); every row depends on its own inputs alone, so the result does not
+depend on how the rows are split. It never raises: a row whose slate repeats a candidate under
+``strict_slates``, or whose affinities, probabilities or reward fail the output checks, stops the
+kernel with a code (:data:`STRICT_DUPLICATE`, ...) and its row, and the caller re-runs the general
+path, which raises the usual error.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from slategym.kernels import rows as R
+from slategym.kernels import xp
+from slategym.kernels._jit import jit_kernel, jitable
+from slategym.kernels._npmath import einsum_dot, pairwise_sum, vexp, vlog1p, vsigmoid
+from slategym.kernels.choice import (
+    MNL,
+    mnl_shifted_logits,
+    normalize,
+    sample_row,
+    sample_single_click,
+)
+from slategym.kernels.world import (
+    B_0,
+    B_A,
+    B_Q,
+    C_0,
+    C_S,
+    D_AFF,
+    D_CAP,
+    D_MEAN,
+    DECAY,
+    DRIFT,
+    F_HORIZON,
+    F_MIN_GAP,
+    F_STEP_MINUTES,
+    I_DAYS,
+    I_KIND,
+    I_LIVE,
+    I_MAX_STEPS,
+    I_NEW_PER_DAY,
+    I_SESSION_EPISODES,
+    I_STEP_UNIFORMS,
+    I_STRICT,
+    I_U_CHOICE,
+    I_U_NEXT,
+    I_U_USER,
+    L_0,
+    L_N,
+    L_S,
+    OMEGA,
+    SAT_RATE,
+    W_F,
+    W_P,
+    W_Q,
+)  # fmt: skip
+from slategym.users import default as user
+
+for _formula in (
+    user.affinity, user.buy_logit, user.dwell_from, user.satisfaction_after,
+    user.interests_after, user.leave_logit, user.churn_probability, user.return_multiplier,
+):  # fmt: skip
+    jitable(_formula)  # the numpy path's formulas, compiled where the kernels call them
+
+OK, STRICT_DUPLICATE, BAD_PROBABILITIES, BAD_AFFINITY, BAD_REWARD = 0, 1, 2, 3, 4
+"""Status codes of :func:`step_rows` (the first failing row is returned beside the code)."""
+
+
+BLOCK_ROWS = 64
+"""Rows per block of :func:`step_rows` (each block calls numpy's transcendental loops once)."""
+
+
+def step_workspace(
+    iw: np.ndarray, k: int, d: int, t: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scratch arrays of one :func:`step_rows` call (float64, int64, bool) for slates of size
+    ``k``, ``d`` latent dimensions and ``t`` topics (one set per thread: the kernels do not
+    allocate)."""
+    blocks = BLOCK_ROWS * (iw[I_STEP_UNIFORMS] - iw[I_U_CHOICE] + 6 * k + 2)
+    row = 3 * k + 1 + 2 * (R.HOURS + 1) + d + t
+    ints, bools = BLOCK_ROWS * k, 2 * BLOCK_ROWS * k + k
+    return np.empty(blocks + row), np.empty(ints, np.int64), np.empty(bools, np.bool_)
+
+
+@jit_kernel
+def step_rows(
+    lo: int,
+    hi: int,
+    iw: np.ndarray,
+    fw: np.ndarray,
+    up: np.ndarray,
+    cp: np.ndarray,
+    gamma: np.ndarray,
+    reward_codes: np.ndarray,
+    reward_weights: np.ndarray,
+    item_table: np.ndarray,
+    topic: np.ndarray,
+    starts: np.ndarray,
+    sizes: np.ndarray,
+    hour_profile: np.ndarray,
+    activity: np.ndarray,
+    price_sensitivity: np.ndarray,
+    patience: np.ndarray,
+    slates: np.ndarray,
+    key: np.ndarray,
+    counter: np.ndarray,
+    clock: np.ndarray,
+    session_index: np.ndarray,
+    session_step: np.ndarray,
+    candidates: np.ndarray,
+    history_ids: np.ndarray,
+    history_response: np.ndarray,
+    done: np.ndarray,
+    user_id: np.ndarray,
+    interests: np.ndarray,
+    fatigue: np.ndarray,
+    satisfaction: np.ndarray,
+    streak: np.ndarray,
+    o_key: np.ndarray,
+    o_user_id: np.ndarray,
+    o_counter: np.ndarray,
+    o_clock: np.ndarray,
+    o_session_index: np.ndarray,
+    o_session_step: np.ndarray,
+    o_candidates: np.ndarray,
+    o_history_ids: np.ndarray,
+    o_history_response: np.ndarray,
+    o_done: np.ndarray,
+    o_interests: np.ndarray,
+    o_fatigue: np.ndarray,
+    o_satisfaction: np.ndarray,
+    o_streak: np.ndarray,
+    item_ids: np.ndarray,
+    valid: np.ndarray,
+    n_dup: np.ndarray,
+    aff: np.ndarray,
+    clicks: np.ndarray,
+    purchases: np.ndarray,
+    dwell: np.ndarray,
+    reward: np.ndarray,
+    ended: np.ndarray,
+    churned: np.ndarray,
+    truncated: np.ndarray,
+    day_out: np.ndarray,
+    hour_out: np.ndarray,
+    work_f: np.ndarray,
+    work_i: np.ndarray,
+    work_b: np.ndarray,
+) -> tuple[int, int]:
+    """Serve ``slates[r]`` to rows ``lo .. hi - 1``: the next state into the ``o_*`` arrays (which
+    may be the input arrays for ``o_key`` and ``o_user_id``, never for the others), the outcome
+    into the others; ``work_*`` are scratch (:func:`step_workspace`). Returns ``(status, row)``;
+    on a status other than :data:`OK` the outputs are incomplete and the caller runs the general
+    path."""
+    k = slates.shape[1]
+    d = interests.shape[1]
+    t = fatigue.shape[1]
+    num_live = iw[I_LIVE]
+    days = iw[I_DAYS]
+    nu, uc0, uu = iw[I_STEP_UNIFORMS], iw[I_U_CHOICE], iw[I_U_USER]
+    # scratch, in step_workspace's layout: per-row blocks of BLOCK_ROWS rows (uniforms,
+    # affinities, the slate, the response's transcendental terms), then one row's scratch
+    at = 0
+    # a row's uniforms from the choice's on (the candidates' are drawn by draw_candidates):
+    # u[i] is uniform uc0 + i of the row's block
+    nr, uo, un = nu - uc0, uu - uc0, iw[I_U_NEXT] - uc0
+    u_blk = work_f[at : at + BLOCK_ROWS * nr]
+    at += BLOCK_ROWS * nr
+    a_blk = work_f[at : at + BLOCK_ROWS * k]
+    at += BLOCK_ROWS * k
+    sig_blk = work_f[at : at + BLOCK_ROWS * 2 * k]  # buy logits, then happiness arguments
+    at += BLOCK_ROWS * 2 * k
+    growth_blk = work_f[at : at + BLOCK_ROWS * k]
+    at += BLOCK_ROWS * k
+    surv_blk = work_f[at : at + BLOCK_ROWS * k]
+    at += BLOCK_ROWS * k
+    leave_blk = work_f[at : at + BLOCK_ROWS]
+    at += BLOCK_ROWS
+    mnl_blk = work_f[at : at + BLOCK_ROWS * (k + 1)]
+    at += BLOCK_ROWS * (k + 1)
+    mnl = iw[I_KIND] == MNL
+    scratch = work_f[at : at + k + 1]
+    at += k + 1
+    happy = work_f[at : at + k]
+    dwell_row = work_f[at + k : at + 2 * k]
+    at += 2 * k
+    rate = work_f[at : at + R.HOURS + 1]
+    cum = work_f[at + R.HOURS + 1 : at + 2 * (R.HOURS + 1)]
+    at += 2 * (R.HOURS + 1)
+    pulled = work_f[at : at + d]
+    per_topic = work_f[at + d : at + d + t]
+    items_blk = work_i[0 : BLOCK_ROWS * k]
+    valid_blk = work_b[0 : BLOCK_ROWS * k]
+    clicks_blk = work_b[BLOCK_ROWS * k : 2 * BLOCK_ROWS * k]
+    buys = work_b[2 * BLOCK_ROWS * k : 2 * BLOCK_ROWS * k + k]
+    # The rows go in blocks, in three passes per block, so that numpy's transcendental loops
+    # (called for exact rounding, see _npmath) run once per block instead of once per row:
+    # 1. slate, affinities (-> the multinomial logit's exp); clicks; the purchase, dwell and
+    #    happiness terms -> sigmoid/exp/log1p
+    # 2. the response up to the leave probability -> sigmoid
+    # 3. the session decisions and the simulator's bookkeeping
+    for r0 in range(lo, hi, BLOCK_ROWS):
+        r1 = min(r0 + BLOCK_ROWS, hi)
+        nb = r1 - r0
+        for r in range(r0, r1):
+            b = r - r0
+            u = u_blk[b * nr : (b + 1) * nr]
+            items = items_blk[b * k : (b + 1) * k]
+            valid_row = valid_blk[b * k : (b + 1) * k]
+            a_row = a_blk[b * k : (b + 1) * k]
+            base = R.stream_base(key[r], counter[r])
+            R.fill_uniforms(base, uc0, nr, u)
+            live = not done[r]
+            # slate: items, duplicates (a later copy of an index is shown but never clicked)
+            dups = 0
+            for j in range(k):
+                items[j] = candidates[r, slates[r, j]]
+                first = True
+                for i in range(j):
+                    if slates[r, i] == slates[r, j]:
+                        first = False
+                valid_row[j] = first
+                dups += not first
+            n_dup[r] = dups
+            if dups and iw[I_STRICT]:
+                return STRICT_DUPLICATE, r
+            # affinities (zero on a row with no pending request, as the general path does)
+            for j in range(k):
+                item = items[j]
+                match = einsum_dot(item_table, item, interests, r, d)
+                a = user.affinity(
+                    match, item_table[item, d], item_table[item, d + 1], fatigue[r, topic[item]],
+                    up[W_Q], up[W_P], up[W_F],
+                )  # fmt: skip
+                if live and not math.isfinite(a):
+                    return BAD_AFFINITY, r
+                a_row[j] = a if live else 0.0
+            if mnl:
+                mnl_shifted_logits(cp, a_row, k, mnl_blk[b * (k + 1) : (b + 1) * (k + 1)])
+        if mnl:  # the multinomial logit's exp, for the whole block
+            vexp(mnl_blk, mnl_blk, nb * (k + 1))
+        for r in range(r0, r1):
+            b = r - r0
+            u = u_blk[b * nr : (b + 1) * nr]
+            items = items_blk[b * k : (b + 1) * k]
+            valid_row = valid_blk[b * k : (b + 1) * k]
+            clicks_row = clicks_blk[b * k : (b + 1) * k]
+            a_row = a_blk[b * k : (b + 1) * k]
+            if mnl:
+                probs = mnl_blk[b * (k + 1) : (b + 1) * (k + 1)]
+                normalize(probs, k + 1)
+                status = sample_single_click(probs, k, u[0:uo], valid_row, clicks_row)
+            else:
+                status = sample_row(
+                    iw[I_KIND], cp, gamma, a_row, k, u[0:uo], valid_row, clicks_row, scratch
+                )
+            if status:
+                return BAD_PROBABILITIES, r
+            # DefaultUserModel.respond: the arguments of buy_probability's and the happiness's
+            # sigmoids, of dwell_minutes's exp and log1p
+            rho = price_sensitivity[user_id[r]]
+            for j in range(k):
+                item = items[j]
+                a = a_row[j]
+                q = item_table[item, d]
+                sig_blk[b * 2 * k + j] = user.buy_logit(
+                    a, q, item_table[item, d + 2], rho, up[B_0], up[B_A], up[B_Q]
+                )
+                sig_blk[b * 2 * k + k + j] = a + q
+                growth_blk[b * k + j] = up[D_AFF] * a
+                surv_blk[b * k + j] = -u[uo + k + j]
+        vsigmoid(sig_blk, sig_blk, nb * 2 * k)
+        vexp(growth_blk, growth_blk, nb * k)
+        vlog1p(surv_blk, surv_blk, nb * k)
+        for r in range(r0, r1):
+            b = r - r0
+            u = u_blk[b * nr : (b + 1) * nr]
+            items = items_blk[b * k : (b + 1) * k]
+            clicks_row = clicks_blk[b * k : (b + 1) * k]
+            n_clicks = 0
+            for j in range(k):
+                c = clicks_row[j]
+                happy[j] = c * sig_blk[b * 2 * k + k + j]
+                n_clicks += c
+            happiness = pairwise_sum(happy, 0, k, 1) / max(n_clicks, 1)
+            sat = user.satisfaction_after(satisfaction[r], happiness, up[SAT_RATE])
+            s_streak = 0 if n_clicks > 0 else streak[r] + 1
+            if up[DRIFT]:
+                for q in range(d):
+                    pulled[q] = 0.0
+                for j in range(k):
+                    cj = np.float64(clicks_row[j])
+                    row = items[j]
+                    for q in range(d):
+                        pulled[q] = pulled[q] + cj * item_table[row, q]
+                for q in range(d):
+                    o_interests[r, q] = user.interests_after(
+                        interests[r, q], pulled[q], np.float64(n_clicks), up[DRIFT]
+                    )
+            else:
+                for q in range(d):
+                    o_interests[r, q] = interests[r, q]
+            for q in range(t):
+                o_fatigue[r, q] = up[DECAY] * fatigue[r, q]
+            if up[W_F]:  # decayed + clicks per topic (counted first, as np.bincount does)
+                for q in range(t):
+                    per_topic[q] = 0.0
+                for j in range(k):
+                    if clicks_row[j]:
+                        per_topic[topic[items[j]]] += 1.0
+                for q in range(t):
+                    o_fatigue[r, q] = o_fatigue[r, q] + per_topic[q]
+            leave_blk[b] = user.leave_logit(
+                sat, s_streak, patience[user_id[r]], up[L_0], up[L_S], up[L_N]
+            )
+            o_satisfaction[r] = sat
+            o_streak[r] = s_streak
+        vsigmoid(leave_blk, leave_blk, nb)
+        for r in range(r0, r1):
+            b = r - r0
+            u = u_blk[b * nr : (b + 1) * nr]
+            items = items_blk[b * k : (b + 1) * k]
+            valid_row = valid_blk[b * k : (b + 1) * k]
+            clicks_row = clicks_blk[b * k : (b + 1) * k]
+            a_row = a_blk[b * k : (b + 1) * k]
+            uid = user_id[r]
+            sat = o_satisfaction[r]
+            for j in range(k):
+                c = clicks_row[j]
+                buys[j] = c and u[uo + j] < sig_blk[b * 2 * k + j]
+                dw = user.dwell_from(
+                    growth_blk[b * k + j], surv_blk[b * k + j], up[D_MEAN], up[D_CAP]
+                )
+                dwell_row[j] = dw if c else 0.0
+            full = session_step[r] + 1 >= iw[I_MAX_STEPS]
+            end = full or u[uo + 2 * k] < leave_blk[b]
+            churn = end and u[uo + 2 * k + 1] < user.churn_probability(sat, up[C_0], up[C_S])
+            if end:
+                for q in range(t):
+                    o_fatigue[r, q] = 0.0
+                o_streak[r] = 0
+            # the simulator's bookkeeping (Simulator.step)
+            for j in range(k):
+                buys[j] = buys[j] and clicks_row[j]
+            day, hour = R.day_hour(clock[r])
+            day_out[r] = min(day, days - 1)
+            hour_out[r] = hour
+            new_clock = clock[r] + fw[F_STEP_MINUTES] + pairwise_sum(dwell_row, 0, k, 1)
+            if end and not churn and not iw[I_SESSION_EPISODES]:
+                multiplier = user.return_multiplier(sat, up[OMEGA])
+                new_clock = R.arrival_after(
+                    new_clock + fw[F_MIN_GAP],
+                    hour_profile,
+                    uid,
+                    activity[uid] * multiplier,
+                    -xp.log1p(-u[un]),
+                    rate,
+                    cum,
+                )
+            if iw[I_SESSION_EPISODES]:
+                trunc = end and not churn
+            else:
+                trunc = not churn and new_clock >= fw[F_HORIZON]
+            next_day = min(R.day_hour(new_clock)[0], days - 1)
+            R.push_history(
+                r, history_ids, history_response, o_history_ids, o_history_response,
+                items, clicks_row, buys, dwell_row,
+            )  # fmt: skip
+            base = R.stream_base(key[r], counter[r])
+            R.draw_candidates(
+                base, 0, num_live, iw[I_NEW_PER_DAY], next_day, starts, sizes, o_candidates, r
+            )
+            o_key[r] = key[r]
+            o_user_id[r] = uid
+            o_counter[r] = counter[r] + np.uint64(1)
+            o_clock[r] = new_clock
+            o_session_index[r] = session_index[r] + end
+            o_session_step[r] = 0 if end else session_step[r] + 1
+            o_done[r] = churn or trunc
+            ended[r] = end
+            churned[r] = churn
+            truncated[r] = trunc
+            for j in range(k):
+                item_ids[r, j] = items[j]
+                valid[r, j] = valid_row[j]
+                aff[r, j] = a_row[j]
+                clicks[r, j] = clicks_row[j]
+                purchases[r, j] = buys[j]
+                dwell[r, j] = dwell_row[j]
+            value = R.reward_row(reward_codes, reward_weights, clicks_row, buys, dwell_row)
+            if not done[r] and not math.isfinite(value):
+                return BAD_REWARD, r
+            reward[r] = value
+    return OK, hi
