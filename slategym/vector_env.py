@@ -24,13 +24,12 @@ from slategym.repeats import RepeatMonitor
 from slategym.rng import row_key, row_keys
 from slategym.simulator import Simulator
 from slategym.types import (
-    RESET_INFO_KEYS,
     SimState,
     StepOutcome,
-    reset_info_arrays,
     step_info_arrays,
 )
 from slategym.validation import check_int, check_seed
+from slategym.vector_info import add_reset_info, reset_info, step_info
 
 VECTOR_KEYWORDS: tuple[str, ...] = (
     "num_envs", "config", "render_mode", "max_episode_steps", "autoreset_mode", "num_threads",
@@ -293,7 +292,7 @@ class SlateRecVectorEnv(VectorEnv):
         self._autoreset[rows] = False
         self._elapsed[rows] = 0
         self._served[rows] = False
-        info = self._reset_info(rows)
+        info = reset_info(self.num_envs, self._state, rows)
         if self.render_mode == "human":
             self.render()
         return self._observe(self._state), info
@@ -330,7 +329,7 @@ class SlateRecVectorEnv(VectorEnv):
             self._elapsed[reset_rows] = 0
         if self.max_episode_steps is not None:  # TimeLimit: truncate at the T-th step
             truncated |= self._elapsed >= self.max_episode_steps
-        info = self._step_info(outcome, reset_rows, self.config.info_keys)
+        info = step_info(outcome, reset_rows, self.config.info_keys)
         if reset_rows.size or (mode == AutoresetMode.SAME_STEP and (terminated | truncated).any()):
             outcome = outcome.detached()  # rows are about to be reset in the state it views
         if reset_rows.size:
@@ -357,7 +356,7 @@ class SlateRecVectorEnv(VectorEnv):
             served = self.num_envs - reset_rows.size
             self._repeats.update(int(np.add.reduce(outcome.n_duplicates)), served)
         if reset_rows.size:
-            self._add_reset_info(info, reset_rows)
+            add_reset_info(info, state, reset_rows)
         if self.render_mode == "human":
             self.render()
         return self._observe(state), rewards, terminated, truncated, info
@@ -419,57 +418,17 @@ class SlateRecVectorEnv(VectorEnv):
         state = _unshared(state, old)
         state.put(rows, fresh)
         self._elapsed[rows] = 0
-        self._add_reset_info(info, rows, state)
+        add_reset_info(info, state, rows)
         return state
 
     # -- info -------------------------------------------------------------------------------------
-    def _reset_info(self, rows: np.ndarray, state: SimState | None = None) -> dict[str, Any]:
-        """Reset keys of ``rows`` (zero and masked off elsewhere)."""
-        state = self._state if state is None else state
-        assert state is not None
-        info: dict[str, Any] = {}
-        mask = np.zeros(self.num_envs, bool)
-        mask[rows] = True
-        for key, value in reset_info_arrays(state, rows).items():
-            full = np.zeros(self.num_envs, np.int64)
-            full[rows] = value
-            info[key], info["_" + key] = full, mask.copy()
-        return info
-
-    def _add_reset_info(
-        self, info: dict[str, Any], rows: np.ndarray, state: SimState | None = None
-    ) -> None:
-        """Write the reset keys of ``rows`` (reset in this step) into a step's ``info``."""
-        reset = self._reset_info(rows, state)
-        for key in RESET_INFO_KEYS:
-            if key not in info:  # not among the config's info_keys: the reset rows' values only
-                info[key], info["_" + key] = reset[key], reset["_" + key]
-                continue
-            info[key][rows] = reset[key][rows]
-            info["_" + key] |= reset["_" + key]
-
     def last_step_info(self) -> dict[str, Any]:
         """Every step key of the last step (:data:`~slategym.types.STEP_INFO_FIELDS`), whatever
         ``info_keys`` returned (rows reset in that step masked off, as in ``info``; no
         ``final_info``): the rest of a slim ``info``, on request."""
         if self._last is None:
             raise RuntimeError("no step since the last reset(): call step() first")
-        return self._step_info(self._last, self._last_reset_rows, keys=None)
-
-    def _step_info(
-        self, outcome: StepOutcome, reset_rows: np.ndarray, keys: tuple[str, ...] | None
-    ) -> dict[str, Any]:
-        """Step ``keys`` (:func:`~slategym.types.step_info_arrays`) of every row (copies), zero and
-        masked off on the ``reset_rows``."""
-        stepped = np.ones(self.num_envs, bool)
-        stepped[reset_rows] = False
-        info: dict[str, Any] = {}
-        for key, value in step_info_arrays(outcome, keys).items():
-            full = value.copy()
-            if reset_rows.size:
-                full[reset_rows] = 0
-            info[key], info["_" + key] = full, stepped.copy()
-        return info
+        return step_info(self._last, self._last_reset_rows, keys=None)
 
     # -- rendering --------------------------------------------------------------------------------
     def render(self) -> list[Any] | None:  # type: ignore[override]
