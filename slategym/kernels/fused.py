@@ -134,8 +134,8 @@ class CompiledWorld:
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
-        if self.num_threads > 1:
-            self._pool = ThreadPoolExecutor(self.num_threads, thread_name_prefix="slategym")
+        if self.num_threads > 1:  # the calling thread runs one share of the rows itself
+            self._pool = ThreadPoolExecutor(self.num_threads - 1, thread_name_prefix="slategym")
 
     def _run(
         self,
@@ -172,9 +172,10 @@ class CompiledWorld:
         bounds = [(n * i) // parts for i in range(parts + 1)]
         futures = [
             self._pool.submit(kernel, bounds[i], bounds[i + 1], *args, *spaces[i])
-            for i in range(parts)
+            for i in range(1, parts)
         ]
-        return [f.result() for f in futures]
+        first = kernel(bounds[0], bounds[1], *args, *spaces[0])  # the calling thread's share
+        return [first, *(f.result() for f in futures)]
 
     def close(self) -> None:
         """Stop the worker threads."""
