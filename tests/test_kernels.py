@@ -7,7 +7,11 @@ the 1e-9 the issue asks for: the kernels reproduce numpy's rounding, see ``kerne
 
 from __future__ import annotations
 
+import os
 import pickle
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -181,3 +185,20 @@ def test_backend_setting_is_checked_and_explained() -> None:
 def test_environment_variable_forces_the_numpy_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(kernels.ENV_VAR, "numpy")
     assert gym.make("SlateRec-v0", backend="compiled").unwrapped.sim.kernel is None
+
+
+def test_pairwise_sum_compiles_inside_a_kernel_without_numbas_runtime(tmp_path: Path) -> None:
+    """The entry kernels are compiled with ``_nrt=False``; a helper they call first (fresh cache,
+    nothing compiled before) must not need numba's runtime, e.g. to allocate its stack."""
+    script = (
+        "import numba, numpy as np\n"
+        "from slategym.kernels._npmath import pairwise_sum\n"
+        "@numba.njit(_nrt=False)\n"
+        "def total(a):\n"
+        "    return pairwise_sum(a, 0, a.shape[0], 1)\n"
+        "a = np.random.default_rng(0).normal(size=1000)\n"
+        "assert total(a) == np.add.reduce(a), (total(a), np.add.reduce(a))\n"
+    )
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -187,6 +187,37 @@ def fma(typingctx: Any, a: Any, b: Any, c: Any) -> Any:
     return types.float64(types.float64, types.float64, types.float64), codegen
 
 
+def _stack_array_intrinsic(dtype: Any) -> Any:
+    @intrinsic(prefer_literal=True)
+    def call(typingctx: Any, size: Any) -> Any:
+        """A 1-D ``dtype`` array of the literal length ``size`` on the stack of the calling
+        function: no allocation and no reference count, so kernels compiled without numba's
+        runtime (``_nrt=False``) can use it. It must not outlive the call."""
+        if not isinstance(size, types.IntegerLiteral):
+            return None
+        n = size.literal_value
+        array_type = types.Array(dtype, 1, "C")
+
+        def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+            item = context.get_data_type(dtype)
+            data = cgutils.alloca_once(builder, item, size=n)
+            array = context.make_array(array_type)(context, builder)
+            itemsize = context.get_constant(types.intp, context.get_abi_sizeof(item))
+            context.populate_array(
+                array, data=data, shape=[context.get_constant(types.intp, n)],
+                strides=[itemsize], itemsize=itemsize, meminfo=None,
+            )  # fmt: skip
+            return array._getvalue()
+
+        return array_type(size), codegen
+
+    return call
+
+
+_stack_f64 = _stack_array_intrinsic(types.float64)
+_stack_i64 = _stack_array_intrinsic(types.int64)
+
+
 @jit
 def _pairwise_block(a: np.ndarray, start: int, n: int, stride: int) -> float:
     """numpy's pairwise sum of at most 128 terms."""
@@ -227,16 +258,18 @@ def _pairwise_block(a: np.ndarray, start: int, n: int, stride: int) -> float:
 def pairwise_sum(a: np.ndarray, start: int, n: int, stride: int) -> float:
     """``np.add.reduce`` of ``a[start], a[start + stride], ...`` (``n`` terms): numpy's pairwise sum
     (eight partial sums over blocks of up to 128 terms; longer runs split in halves, the first half
-    a multiple of 8). The halving is unrolled with a stack (cached recursive kernels crash numba)."""
+    a multiple of 8). The halving is unrolled with a stack (cached recursive kernels crash numba)
+    held on the call's own stack, so that it allocates nothing (kernels without numba's runtime
+    call it); 64 pending segments cover any ``n`` below 2**37."""
     if n <= 128:
         return _pairwise_block(a, start, n, stride)
-    seg = np.empty((64, 3), np.int64)  # (start, n, combine?) of the pending segments
-    vals = np.empty(64)
+    seg = _stack_i64(192)  # (start, n, combine?) of the pending segments
+    vals = _stack_f64(64)
     top, nv = 1, 0
-    seg[0, 0], seg[0, 1], seg[0, 2] = start, n, 0
+    seg[0], seg[1], seg[2] = start, n, 0
     while top > 0:
         top -= 1
-        s, k, combine = seg[top, 0], seg[top, 1], seg[top, 2]
+        s, k, combine = seg[3 * top], seg[3 * top + 1], seg[3 * top + 2]
         if combine:
             vals[nv - 2] = vals[nv - 2] + vals[nv - 1]
             nv -= 1
@@ -246,9 +279,9 @@ def pairwise_sum(a: np.ndarray, start: int, n: int, stride: int) -> float:
         else:
             half = k // 2
             half -= half % 8
-            seg[top, 0], seg[top, 1], seg[top, 2] = s, k, 1
-            seg[top + 1, 0], seg[top + 1, 1], seg[top + 1, 2] = s + half * stride, k - half, 0
-            seg[top + 2, 0], seg[top + 2, 1], seg[top + 2, 2] = s, half, 0
+            seg[3 * top], seg[3 * top + 1], seg[3 * top + 2] = s, k, 1
+            seg[3 * top + 3], seg[3 * top + 4], seg[3 * top + 5] = s + half * stride, k - half, 0
+            seg[3 * top + 6], seg[3 * top + 7], seg[3 * top + 8] = s, half, 0
             top += 3
     return vals[0]
 
