@@ -129,7 +129,7 @@ class Simulator:
             self._history_features[:, : features.shape[1]] = features
         self.observation_space = self._observation_space()
         self.action_space = spaces.MultiDiscrete(np.full(k, nc, dtype=np.int64))
-        self.kernel_threads = 1  # threads of the compiled world (SlateRecVectorEnv(num_threads=...))
+        self.kernel_threads = 1  # of the compiled world (SlateRecVectorEnv(num_threads=...))
         self._pending = False  # the kernels compile in the background; numpy path until ready
         self._kernel = self._compiled_world()
 
@@ -160,6 +160,7 @@ class Simulator:
         backend = kernels.setting(self.config.backend)
         if backend == "numpy":
             return None
+        reason: str | None
         if _background.broken():
             reason = "this process was forked while slategym compiled its kernels in a thread"
         else:
@@ -181,7 +182,7 @@ class Simulator:
                 return None
             if not kernels.exact():
                 # a seed must give one trajectory whether numba is installed or not
-                reason = "the kernels do not reproduce numpy's rounding here (slategym.kernels.exact())"
+                reason = "the kernels do not reproduce numpy's rounding (slategym.kernels.exact())"
         if reason is None:
             from slategym.kernels.fused import CompiledWorld
 
