@@ -160,18 +160,21 @@ class Simulator:
         backend = kernels.setting(self.config.backend)
         if backend == "numpy":
             return None
-        reason: str | None
         if _background.broken():
-            reason = "this process was forked while slategym compiled its kernels in a thread"
-        else:
-            from slategym.kernels.fused import reason_not_compiled
+            if backend == "compiled":
+                raise ValueError(
+                    "backend='compiled' is not allowed in this process: it was forked while "
+                    "slategym compiled its kernels in a thread (numba may be locked here)"
+                )
+            return None
+        if backend == "auto" and _background.deferred():
+            _background.start()  # which worlds the kernels cover is decided once they are ready
+            self._pending = True
+            return None
+        from slategym.kernels.fused import reason_not_compiled
 
-            reason = reason_not_compiled(self)
+        reason = reason_not_compiled(self)
         if reason is None and backend == "auto":
-            if _background.enabled() and not _background.ready():
-                _background.start()
-                self._pending = True
-                return None
             if _background.error() is not None:
                 warnings.warn(
                     f"compiling slategym's kernels failed ({_background.error()!r}): the numpy "

@@ -124,7 +124,7 @@ def compiled_choice(model: Any, affinities: Any, marginal: bool = False) -> np.n
     backend = setting()
     if backend == "numpy" or _background.broken():
         return None
-    if backend == "auto" and _background.enabled() and not _background.ready():
+    if backend == "auto" and _background.deferred():
         _background.start()  # the numpy method answers (same floats) until the kernels are ready
         return None
     if unavailable_reason() is not None:

@@ -21,6 +21,7 @@ that ``tests/test_kernels.py`` checks), so *when* the switch happens does not ch
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
 
@@ -35,11 +36,20 @@ _DONE = threading.Event()
 _THREAD: list[threading.Thread] = []  # the thread of this process, once started
 _ERRORS: list[BaseException] = []
 _BROKEN: list[bool] = []  # non-empty in a child forked while the thread ran
+_NUMBA: list[bool] = []  # whether numba is installed (looked up once, not imported)
 
 
 def enabled() -> bool:
     """Whether ``backend="auto"`` compiles in the background (:data:`ENV_VAR` not off)."""
     return os.environ.get(ENV_VAR, "").strip().lower() not in ("0", "off", "no", "false")
+
+
+def deferred() -> bool:
+    """Whether ``backend="auto"`` should start on the numpy path now: compiling in the background
+    is on, numba is installed and the kernels are not ready yet."""
+    if not _NUMBA:
+        _NUMBA.append(importlib.util.find_spec("numba") is not None)
+    return _NUMBA[0] and enabled() and not ready() and not _BROKEN
 
 
 def start() -> None:
