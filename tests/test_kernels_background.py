@@ -19,6 +19,7 @@ import pytest
 
 from slategym import kernels
 from slategym.kernels import _background, choice, world
+from slategym.registry import BUILTIN_CHOICE_MODELS
 from slategym.vector_env import SlateRecVectorEnv
 
 pytestmark = pytest.mark.skipif(
@@ -230,3 +231,23 @@ def test_child_forked_mid_compile_stays_on_numpy(
 
     assert _fork_and_check(child) == 0
     assert not _background.broken()  # the parent is not affected
+
+
+def test_the_warm_up_compiles_what_every_covered_world_calls(switch: Switch) -> None:
+    """The background thread compiles each kernel for one tiny world; every covered world (each
+    built-in choice model, Personal users, weighted rewards) must call exactly those compiled
+    functions, else its switch would compile in the middle of a run."""
+    switch.on = True
+    before = _signatures()
+    configs: list[dict[str, Any]] = [{"choice_model": name} for name in BUILTIN_CHOICE_MODELS] + [
+        {"choice_model": "multi_click", "choice_model_kwargs": {"mode": "dependent"}},
+        {"user_model": "personal", "reward": {"click": 1.0, "engagement": 0.1}},
+    ]
+    for config in configs:
+        env = SlateRecVectorEnv(3, **{**WORLD, **config})
+        assert env.sim.kernel is not None, config
+        env.reset(seed=0)
+        for _ in range(3):
+            env.step(env.action_space.sample())
+        env.sim.choice_model.probabilities(np.zeros((2, 4)))
+        assert _signatures() == before, config
