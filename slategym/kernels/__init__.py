@@ -23,7 +23,8 @@ Which path runs:
 ``backend`` is a field of :class:`~slategym.config.SlateRecConfig` (so a ``gym.make`` keyword); the
 environment variable ``SLATEGYM_KERNELS=numpy`` forces the general path everywhere (``=auto`` and
 ``=compiled`` are the other values). numba is imported when the first simulator is built (not by
-``import slategym``); the kernels are compiled once and cached on disk (:mod:`slategym.kernels._jit`).
+``import slategym``; with ``backend="auto"``, by the background thread below); the kernels are
+compiled once and cached on disk (:mod:`slategym.kernels._jit`).
 
 Compiling them costs seconds on first use (an empty cache), so with ``backend="auto"`` they are
 compiled in a background thread while the simulator starts on the numpy path, which switches to
