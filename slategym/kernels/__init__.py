@@ -51,13 +51,14 @@ ENV_VAR = "SLATEGYM_KERNELS"
 
 _STATUS: dict[str, Any] = {}
 _STATUS_LOCK = threading.Lock()  # the background thread and the caller may ask at the same time
-_EXACT_LOCK = threading.Lock()  # held while the self-check compiles (unavailable_reason stays free)
 _FORCED: list[str] = []
 
 
 def unavailable_reason() -> str | None:
-    """Why the compiled path cannot run in this process (None if it can). Imports numba once
-    (compiles nothing)."""
+    """Why the compiled path cannot run in this process (None if it can). Imports numba and runs
+    ``_npmath.self_check()`` once, which compiles its three small kernels. They must come first:
+    with an empty cache, ``step_rows`` (compiled without reference counting) fails to type
+    ``pairwise_sum``'s ``np.empty`` when it is the first to compile it."""
     with _STATUS_LOCK:
         if "reason" not in _STATUS:
             try:
@@ -65,8 +66,9 @@ def unavailable_reason() -> str | None:
 
                 if getattr(numba.config, "DISABLE_JIT", False):
                     raise ImportError("NUMBA_DISABLE_JIT is set")
-                from slategym.kernels import _npmath  # noqa: F401  (checks numpy's ufunc layout)
+                from slategym.kernels import _npmath
 
+                _STATUS["exact"] = _npmath.self_check()
                 _STATUS["reason"] = None
             except ImportError as err:
                 _STATUS["reason"] = f"numba is not usable ({err}); pip install 'slategym[fast]'"
@@ -76,16 +78,8 @@ def unavailable_reason() -> str | None:
 
 
 def exact() -> bool:
-    """Whether the compiled path reproduces numpy's rounding bit for bit here (see ``_npmath``);
-    the first call runs ``_npmath.self_check()`` (which compiles its three small kernels)."""
-    if unavailable_reason() is not None:
-        return False
-    with _EXACT_LOCK:
-        if "exact" not in _STATUS:
-            from slategym.kernels import _npmath
-
-            _STATUS["exact"] = _npmath.self_check()
-        return all(_STATUS["exact"].values())
+    """Whether the compiled path reproduces numpy's rounding bit for bit here (see ``_npmath``)."""
+    return unavailable_reason() is None and all(_STATUS["exact"].values())
 
 
 def wait(timeout: float | None = None) -> bool:
