@@ -202,9 +202,9 @@ class Simulator:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        state.pop("_kernel_threads", None)  # written by older versions
+        threads = state.pop("_kernel_threads", 1)  # pickles of older versions
         self.__dict__.update(state)
-        self.kernel_threads = state.get("kernel_threads", 1)
+        self.kernel_threads = state.get("kernel_threads", threads)
         self._pending = False
         self._kernel = self._compiled_world()
         if self._kernel is not None and self.kernel_threads > 1:

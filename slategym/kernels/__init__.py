@@ -83,8 +83,8 @@ def exact() -> bool:
 
 
 def wait(timeout: float | None = None) -> bool:
-    """Block until the kernels compiling in the background are ready (at most ``timeout``
-    seconds); True when they are (or no background compilation was started)."""
+    """Block until the kernels compiled in the background are ready (starting that if needed), at
+    most ``timeout`` seconds; True when they are (or nothing compiles in the background)."""
     return _background.wait(timeout)
 
 

@@ -78,10 +78,13 @@ def error() -> BaseException | None:
 
 
 def wait(timeout: float | None = None) -> bool:
-    """Block until the background compilation is done (at most ``timeout`` seconds); True when
-    it is done or was never started, False on timeout or in a child forked mid-compile."""
+    """Compile the kernels in the background (if that is on and not done yet) and block until
+    that is done, at most ``timeout`` seconds. True when done (or nothing to do: compiling in the
+    background off, numba absent), False on timeout or in a child forked mid-compile."""
     if _BROKEN:
         return False
+    if deferred():
+        start()
     if not _THREAD:
         return True
     return _DONE.wait(timeout)
