@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from slategym import kernels
-from slategym.kernels import _background, choice, world
+from slategym.kernels import _background
 from slategym.registry import BUILTIN_CHOICE_MODELS
 from slategym.vector_env import SlateRecVectorEnv
 
@@ -65,8 +65,17 @@ def _same(a: Any, b: Any, where: str) -> None:
 
 
 def _signatures() -> int:
-    kernels_ = (world.step_rows, world.reset_rows, world.observe_rows, choice.probabilities_rows)
-    return sum(len(k.signatures) for k in kernels_)
+    """How many (function, signature) pairs numba has compiled or loaded for the kernels."""
+    from numba.core.dispatcher import Dispatcher
+
+    from slategym.kernels import _npmath, choice, rows, world
+
+    return sum(
+        len(fn.signatures)
+        for module in (world, choice, rows, _npmath)
+        for fn in vars(module).values()
+        if isinstance(fn, Dispatcher) and fn.py_func.__module__ == module.__name__
+    )
 
 
 def _single_run(env: Any, switch: Switch | None, at: int) -> list[Any]:
@@ -242,6 +251,7 @@ def test_the_warm_up_compiles_what_every_covered_world_calls(switch: Switch) -> 
     configs: list[dict[str, Any]] = [{"choice_model": name} for name in BUILTIN_CHOICE_MODELS] + [
         {"choice_model": "multi_click", "choice_model_kwargs": {"mode": "dependent"}},
         {"user_model": "personal", "reward": {"click": 1.0, "engagement": 0.1}},
+        {"observation": "ids"},
     ]
     for config in configs:
         env = SlateRecVectorEnv(3, **{**WORLD, **config})
