@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+from copy import deepcopy
 from typing import Any
 
 import gymnasium as gym
@@ -109,17 +110,19 @@ def test_single_env_switching_mid_episode_gives_the_same_trajectory(
         _same(b, c, f"compiled vs switched, output {t}")
 
 
-def test_vector_env_switch_keeps_trajectory_and_threads(switch: Switch) -> None:
-    """A native vector env (autoresets, 2 threads) switching after a few steps."""
+@pytest.mark.parametrize("copy", [True, False])
+def test_vector_env_switch_keeps_trajectory_and_threads(switch: Switch, copy: bool) -> None:
+    """A native vector env (autoresets, 2 threads; ``copy=False``: observation buffers on the
+    compiled path) switching after a few steps."""
     runs = []
     for backend, at in (("numpy", -1), ("auto", 4)):
-        env = SlateRecVectorEnv(600, num_threads=2, backend=backend, **WORLD)
+        env = SlateRecVectorEnv(600, num_threads=2, backend=backend, copy=copy, **WORLD)
         assert env.sim.kernel is None
         rng = np.random.default_rng(1)
-        out: list[Any] = [env.reset(seed=8)]
+        out: list[Any] = [deepcopy(env.reset(seed=8))]
         for t in range(25):
             switch.on = t == at or switch.on
-            out.append(env.step(rng.integers(0, 12, (600, 4))))
+            out.append(deepcopy(env.step(rng.integers(0, 12, (600, 4)))))
         runs.append(out)
         if backend == "auto":
             assert env.sim.kernel is not None and env.sim.kernel.num_threads == 2
