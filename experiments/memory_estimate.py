@@ -21,6 +21,7 @@ import numpy as np
 
 import slategym
 from experiments.cli_args import parse
+from slategym import kernels
 from slategym.limits import estimate_memory
 
 CASES: tuple[tuple[int | None, dict[str, Any]], ...] = (
@@ -50,7 +51,9 @@ class Args:
 
 
 def measured_peak(num_rows: int | None, **config: Any) -> int:
-    """``tracemalloc`` peak bytes of construction, reset and three steps of random slates."""
+    """``tracemalloc`` peak bytes of construction, reset and three steps of random slates (the
+    compiled kernels compiled or loaded first: numba's allocations are not the env's)."""
+    kernels.wait()
     gc.collect()
     rng = np.random.default_rng(0)
     tracemalloc.start()

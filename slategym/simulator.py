@@ -28,6 +28,7 @@ user model's uniforms per reset (0 for the default model).
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -128,22 +129,66 @@ class Simulator:
             self._history_features[:, : features.shape[1]] = features
         self.observation_space = self._observation_space()
         self.action_space = spaces.MultiDiscrete(np.full(k, nc, dtype=np.int64))
-        self.kernel = self._compiled_world()
+        self.kernel_threads = 1  # of the compiled world (SlateRecVectorEnv(num_threads=...))
+        self._pending = False  # the kernels compile in the background; numpy path until ready
+        self._kernel = self._compiled_world()
+
+    @property
+    def kernel(self) -> Any:
+        """The compiled world that runs this simulator's calls, or None for the numpy path.
+
+        While the kernels compile in the background (``backend="auto"``, see
+        :mod:`slategym.kernels._background`) this is None; the first access after they are ready
+        (the start of the next ``reset``/``step``/``observe``) switches to the compiled world.
+        """
+        if self._pending:
+            from slategym.kernels import _background
+
+            if _background.ready():
+                self._pending = False
+                self._kernel = self._compiled_world()
+                if self._kernel is not None and self.kernel_threads > 1:
+                    self._kernel.set_threads(self.kernel_threads)
+        return self._kernel
 
     def _compiled_world(self) -> Any:
-        """The compiled step of this world (:mod:`slategym.kernels`), or None for the numpy path."""
+        """The compiled step of this world (:mod:`slategym.kernels`), or None for the numpy path
+        (for now, with ``_pending`` set, if the kernels compile in the background)."""
         from slategym import kernels
+        from slategym.kernels import _background
 
         backend = kernels.setting(self.config.backend)
         if backend == "numpy":
             return None
-        from slategym.kernels.fused import CompiledWorld, reason_not_compiled
+        if _background.broken():
+            if backend == "compiled":
+                raise ValueError(
+                    "backend='compiled' is not allowed in this process: it was forked while "
+                    "slategym compiled its kernels in a thread (numba may be locked here)"
+                )
+            return None
+        if backend == "auto" and _background.deferred():
+            _background.start()  # which worlds the kernels cover is decided once they are ready
+            self._pending = True
+            return None
+        from slategym.kernels.fused import reason_not_compiled
 
         reason = reason_not_compiled(self)
-        if reason is None and backend == "auto" and not kernels.exact():
-            # a seed must give one trajectory whether numba is installed or not
-            reason = "the kernels do not reproduce numpy's rounding here (slategym.kernels.exact())"
+        if reason is None and backend == "auto":
+            if _background.error() is not None:
+                warnings.warn(
+                    f"compiling slategym's kernels failed ({_background.error()!r}): the numpy "
+                    "path runs instead",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                return None
+            if not kernels.exact():
+                # a seed must give one trajectory whether numba is installed or not
+                reason = "the kernels do not reproduce numpy's rounding (slategym.kernels.exact())"
         if reason is None:
+            from slategym.kernels.fused import CompiledWorld
+
             return CompiledWorld(self)
         if backend == "compiled":
             raise ValueError(f"backend='compiled' is not allowed for this world: {reason}")
@@ -152,16 +197,18 @@ class Simulator:
     def __getstate__(self) -> dict[str, Any]:
         # compiled entry points and worker threads do not pickle: rebuilt on unpickling
         state = self.__dict__.copy()
-        kernel = state.pop("kernel", None)
-        state["_kernel_threads"] = 1 if kernel is None else kernel.num_threads
+        state.pop("_kernel", None)
+        state["_pending"] = False
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        threads = state.pop("_kernel_threads", 1)
+        threads = state.pop("_kernel_threads", 1)  # pickles of older versions
         self.__dict__.update(state)
-        self.kernel = self._compiled_world()
-        if self.kernel is not None:
-            self.kernel.set_threads(threads)
+        self.kernel_threads = state.get("kernel_threads", threads)
+        self._pending = False
+        self._kernel = self._compiled_world()
+        if self._kernel is not None and self.kernel_threads > 1:
+            self._kernel.set_threads(self.kernel_threads)
 
     def _check_catalog(self, catalog: Catalog) -> Catalog:
         """The item model's catalog, checked once against the config (ValueError if unusable)."""

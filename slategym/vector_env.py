@@ -228,6 +228,7 @@ class SlateRecVectorEnv(VectorEnv):
         self.copy = bool(copy)
         self._obs_buffers: list[dict[str, np.ndarray]] = []  # copy=False: two, alternating
         self.sim = Simulator(config, num_rows=self.num_envs)
+        self.sim.kernel_threads = self.num_threads  # also when the kernels are ready later
         if self.sim.kernel is not None:
             self.sim.kernel.set_threads(self.num_threads)
         self.single_observation_space = self.sim.observation_space

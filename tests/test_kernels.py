@@ -112,7 +112,9 @@ def test_default_world_single_env_equals_numpy_through_gym_make() -> None:
 
 
 def test_registered_default_worlds_run_compiled_under_auto() -> None:
-    """The default backend is the compiled one for the worlds it covers, numpy for the others."""
+    """The default backend is the compiled one for the worlds it covers (once the background
+    compilation is done), numpy for the others."""
+    assert kernels.wait(600)
     for env_id in ("SlateRec-v0", "SlateRec-Personal-v0"):
         assert gym.make(env_id).unwrapped.sim.kernel is not None, env_id
     for env_id in ("SlateRec-Dynamic-v0", "SlateRec-InterestEvolution-v0"):
