@@ -69,11 +69,11 @@ def _signatures() -> int:
     """How many (function, signature) pairs numba has compiled or loaded for the kernels."""
     from numba.core.dispatcher import Dispatcher
 
-    from slategym.kernels import _npmath, choice, rows, world
+    from slategym.kernels import _npmath, choice, rows, step, world
 
     return sum(
         len(fn.signatures)
-        for module in (world, choice, rows, _npmath)
+        for module in (step, world, choice, rows, _npmath)
         for fn in vars(module).values()
         if isinstance(fn, Dispatcher) and fn.py_func.__module__ == module.__name__
     )
