@@ -24,7 +24,7 @@ import numpy as np
 
 from slategym.kernels import rows as R
 from slategym.kernels import xp
-from slategym.kernels._jit import jit_kernel, jitable
+from slategym.kernels._jit import jit, jit_kernel, jitable
 from slategym.kernels._npmath import einsum_dot, pairwise_sum, vexp, vlog1p, vsigmoid
 from slategym.kernels.choice import (
     MNL,
@@ -93,6 +93,27 @@ def step_workspace(
     row = 3 * k + 1 + 2 * (R.HOURS + 1) + d + t
     ints, bools = BLOCK_ROWS * k, 2 * BLOCK_ROWS * k + k
     return np.empty(blocks + row), np.empty(ints, np.int64), np.empty(bools, np.bool_)
+
+
+@jit
+def _row_views(
+    b: int,
+    nr: int,
+    k: int,
+    u_blk: np.ndarray,
+    items_blk: np.ndarray,
+    valid_blk: np.ndarray,
+    clicks_blk: np.ndarray,
+    a_blk: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Row ``b`` of a block's scratch: its uniforms, items, valid and click flags, affinities."""
+    return (
+        u_blk[b * nr : (b + 1) * nr],
+        items_blk[b * k : (b + 1) * k],
+        valid_blk[b * k : (b + 1) * k],
+        clicks_blk[b * k : (b + 1) * k],
+        a_blk[b * k : (b + 1) * k],
+    )
 
 
 @jit_kernel
@@ -217,10 +238,9 @@ def step_rows(
         nb = r1 - r0
         for r in range(r0, r1):
             b = r - r0
-            u = u_blk[b * nr : (b + 1) * nr]
-            items = items_blk[b * k : (b + 1) * k]
-            valid_row = valid_blk[b * k : (b + 1) * k]
-            a_row = a_blk[b * k : (b + 1) * k]
+            u, items, valid_row, clicks_row, a_row = _row_views(
+                b, nr, k, u_blk, items_blk, valid_blk, clicks_blk, a_blk
+            )
             base = R.stream_base(key[r], counter[r])
             R.fill_uniforms(base, uc0, nr, u)
             live = not done[r]
@@ -254,11 +274,9 @@ def step_rows(
             vexp(mnl_blk, mnl_blk, nb * (k + 1))
         for r in range(r0, r1):
             b = r - r0
-            u = u_blk[b * nr : (b + 1) * nr]
-            items = items_blk[b * k : (b + 1) * k]
-            valid_row = valid_blk[b * k : (b + 1) * k]
-            clicks_row = clicks_blk[b * k : (b + 1) * k]
-            a_row = a_blk[b * k : (b + 1) * k]
+            u, items, valid_row, clicks_row, a_row = _row_views(
+                b, nr, k, u_blk, items_blk, valid_blk, clicks_blk, a_blk
+            )
             if mnl:
                 probs = mnl_blk[b * (k + 1) : (b + 1) * (k + 1)]
                 normalize(probs, k + 1)
@@ -287,9 +305,9 @@ def step_rows(
         vlog1p(surv_blk, surv_blk, nb * k)
         for r in range(r0, r1):
             b = r - r0
-            u = u_blk[b * nr : (b + 1) * nr]
-            items = items_blk[b * k : (b + 1) * k]
-            clicks_row = clicks_blk[b * k : (b + 1) * k]
+            u, items, valid_row, clicks_row, a_row = _row_views(
+                b, nr, k, u_blk, items_blk, valid_blk, clicks_blk, a_blk
+            )
             n_clicks = 0
             for j in range(k):
                 c = clicks_row[j]
@@ -331,11 +349,9 @@ def step_rows(
         vsigmoid(leave_blk, leave_blk, nb)
         for r in range(r0, r1):
             b = r - r0
-            u = u_blk[b * nr : (b + 1) * nr]
-            items = items_blk[b * k : (b + 1) * k]
-            valid_row = valid_blk[b * k : (b + 1) * k]
-            clicks_row = clicks_blk[b * k : (b + 1) * k]
-            a_row = a_blk[b * k : (b + 1) * k]
+            u, items, valid_row, clicks_row, a_row = _row_views(
+                b, nr, k, u_blk, items_blk, valid_blk, clicks_blk, a_blk
+            )
             uid = user_id[r]
             sat = o_satisfaction[r]
             for j in range(k):
