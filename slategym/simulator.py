@@ -147,9 +147,14 @@ class Simulator:
             if _background.ready():
                 self._pending = False
                 self._kernel = self._compiled_world()
-                if self._kernel is not None and self.kernel_threads > 1:
-                    self._kernel.set_threads(self.kernel_threads)
         return self._kernel
+
+    def set_kernel_threads(self, num_threads: int) -> None:
+        """Rows of every compiled call split between ``num_threads`` threads, now and for a
+        compiled world that becomes ready later (no effect on the numpy path)."""
+        self.kernel_threads = num_threads
+        if self._kernel is not None:
+            self._kernel.set_threads(num_threads)
 
     def _compiled_world(self) -> Any:
         """The compiled step of this world (:mod:`slategym.kernels`), or None for the numpy path
@@ -189,7 +194,7 @@ class Simulator:
         if reason is None:
             from slategym.kernels.fused import CompiledWorld
 
-            return CompiledWorld(self)
+            return CompiledWorld(self, self.kernel_threads)
         if backend == "compiled":
             raise ValueError(f"backend='compiled' is not allowed for this world: {reason}")
         return None
@@ -207,8 +212,6 @@ class Simulator:
         self.kernel_threads = state.get("kernel_threads", threads)
         self._pending = False
         self._kernel = self._compiled_world()
-        if self._kernel is not None and self.kernel_threads > 1:
-            self._kernel.set_threads(self.kernel_threads)
 
     def _check_catalog(self, catalog: Catalog) -> Catalog:
         """The item model's catalog, checked once against the config (ValueError if unusable)."""

@@ -228,9 +228,7 @@ class SlateRecVectorEnv(VectorEnv):
         self.copy = bool(copy)
         self._obs_buffers: list[dict[str, np.ndarray]] = []  # copy=False: two, alternating
         self.sim = Simulator(config, num_rows=self.num_envs)
-        self.sim.kernel_threads = self.num_threads  # also when the kernels are ready later
-        if self.sim.kernel is not None:
-            self.sim.kernel.set_threads(self.num_threads)
+        self.sim.set_kernel_threads(self.num_threads)  # also when the kernels are ready later
         self.single_observation_space = self.sim.observation_space
         self.single_action_space = self.sim.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
