@@ -334,9 +334,7 @@ class SlateRecVectorEnv(VectorEnv):
         if reset_rows.size or (mode == AutoresetMode.SAME_STEP and (terminated | truncated).any()):
             outcome = outcome.detached()  # rows are about to be reset in the state it views
         if reset_rows.size:
-            fresh = self.sim.reset(old.key.take(reset_rows), old.counter.take(reset_rows))
-            state = _unshared(state, old)
-            state.put(reset_rows, fresh)
+            state = self._restart(state, old, reset_rows, old)
             rewards[reset_rows] = 0.0
             terminated[reset_rows] = False
             truncated[reset_rows] = False
@@ -361,6 +359,20 @@ class SlateRecVectorEnv(VectorEnv):
         if self.render_mode == "human":
             self.render()
         return self._observe(state), rewards, terminated, truncated, info
+
+    def _restart(
+        self, state: SimState, old: SimState, rows: np.ndarray, streams: SimState
+    ) -> SimState:
+        """``state`` (the step's new state) with ``rows`` started afresh from where their stream
+        stands in ``streams``, leaving ``old`` (the step's input) intact."""
+        keys, counters = streams.key.take(rows), streams.counter.take(rows)
+        kernel = self.sim.kernel
+        if kernel is not None and kernel.owns(state):  # in place: no intermediate state
+            kernel.reset_into(state, rows, keys, counters)
+            return state
+        state = _unshared(state, old)
+        state.put(rows, self.sim.reset(keys, counters))
+        return state
 
     def _observe(self, state: SimState) -> dict[str, np.ndarray]:
         """The observation of every row: arrays no one else holds (fresh, or let go by the caller),
@@ -419,9 +431,7 @@ class SlateRecVectorEnv(VectorEnv):
             info["_" + key][rows] = False
         info["final_obs"], info["_final_obs"] = final_obs, ended.copy()
         info["final_info"], info["_final_info"] = final_info, ended.copy()
-        fresh = self.sim.reset(state.key.take(rows), state.counter.take(rows))
-        state = _unshared(state, old)
-        state.put(rows, fresh)
+        state = self._restart(state, old, rows, state)
         self._elapsed[rows] = 0
         add_reset_info(info, state, rows)
         return state

@@ -113,7 +113,11 @@ class CompiledWorld:
             _c(pop.interests, np.float64), _c(pop.initial_satisfaction, np.float64),
         )  # fmt: skip
         self._observe_world = (
-            cat.features, cat.topic, _c(pop.profile), c.days, c.max_session_steps
+            cat.features,
+            cat.topic,
+            _c(pop.profile),
+            c.days,
+            c.max_session_steps,
         )
         from slategym.kernels._jit import entry_point
 
@@ -294,6 +298,11 @@ class CompiledWorld:
             state.done, us.user_id, us.interests, us.fatigue, us.satisfaction, us.no_click_streak,
         )  # fmt: skip
 
+    def owns(self, state: SimState) -> bool:
+        """Whether ``state`` is one of the two buffers of ``step(reuse=True)`` (its arrays are
+        this object's own, C-contiguous, shared with no other state)."""
+        return any(state is b for b in self._buffers)
+
     def reset(
         self, keys: np.ndarray, counters: np.ndarray, user_ids: np.ndarray | None
     ) -> SimState:
@@ -318,18 +327,38 @@ class CompiledWorld:
             history_response=np.empty((n, c.history_length, 2), np.float32),
             done=np.empty(n, bool),
         )
+        self._reset_rows(state, np.arange(n), keys, counters, user_ids)
+        self._made = state
+        return state
+
+    def reset_into(
+        self, state: SimState, rows: np.ndarray, keys: np.ndarray, counters: np.ndarray
+    ) -> None:
+        """``state.put(rows, Simulator.reset(keys, counters))`` without the intermediate state:
+        the rows are started in place (``state``: one of :meth:`owns`'s buffers)."""
+        assert self.owns(state)
+        self._reset_rows(state, _c(rows, np.int64), keys, counters, None)
+
+    def _reset_rows(
+        self,
+        state: SimState,
+        rows: np.ndarray,
+        keys: np.ndarray,
+        counters: np.ndarray,
+        user_ids: np.ndarray | None,
+    ) -> None:
+        """Start entry ``i`` of ``keys``/``counters`` in row ``rows[i]`` of ``state``."""
+        n = keys.shape[0]
         given = np.full(n, -1, np.int64) if user_ids is None else _c(user_ids, np.int64)
         u = state.user
         args = (
             *self._reset_world, _c(keys, np.uint64), _c(counters, np.uint64), given,
-            np.arange(n), state.key, state.counter, state.clock, state.session_index,
+            rows, state.key, state.counter, state.clock, state.session_index,
             state.session_step, state.candidates, state.history_ids, state.history_response,
             state.done, u.user_id, u.interests, u.fatigue, u.satisfaction, u.no_click_streak,
         )  # fmt: skip
         work = (("reset",), lambda: (self._world.reset_workspace(),))
         self._run(self._world.reset_rows, n, args, (), work)
-        self._made = state
-        return state
 
     def observation_buffers(self, n: int) -> dict[str, np.ndarray]:
         """Arrays :meth:`observe` can write ``n`` rows into (``into=``); the keys of the other
@@ -370,4 +399,3 @@ class CompiledWorld:
 def _c(a: np.ndarray, dtype: Any = None) -> np.ndarray:
     """A C-contiguous array (a copy only if needed)."""
     return np.ascontiguousarray(a, dtype=dtype)
-
