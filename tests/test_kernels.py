@@ -89,8 +89,12 @@ def test_compiled_step_equals_numpy_for_every_choice_model(choice: str, kwargs: 
         {"user_model": "deterministic", "latent_dim": 2, "history_length": 3},
         {"user_model_kwargs": {"fatigue_weight": 0.0, "interest_drift": 0.0}},
         {"observation": "ids", "new_items_per_day": 20, "days": 3},
+        {"choice_model": "multi_click", "history_length": 2},  # more clicks than history
     ],
-    ids=["weighted", "releases", "session", "personal", "deterministic", "no-drift", "ids"],
+    ids=[
+        "weighted", "releases", "session", "personal", "deterministic", "no-drift", "ids",
+        "short-history",
+    ],  # fmt: skip
 )
 def test_compiled_step_equals_numpy_across_worlds(config: dict) -> None:
     _compare(400, 40, **config)
@@ -182,6 +186,16 @@ def test_backend_setting_is_checked_and_explained() -> None:
     assert env.unwrapped.sim.kernel is None
     with kernels.forced("numpy"):
         assert gym.make("SlateRec-v0").unwrapped.sim.kernel is None
+
+
+def test_a_negative_hour_rate_keeps_the_numpy_path() -> None:
+    """The compiled arrival stops at the first hour past the draw, which needs rates >= 0."""
+    from slategym.kernels.fused import reason_not_compiled
+
+    sim = gym.make("SlateRec-v0", backend="compiled").unwrapped.sim
+    assert reason_not_compiled(sim) is None
+    sim.population.hour_profile[3, 5] = -0.01
+    assert "negative entry" in str(reason_not_compiled(sim))
 
 
 def test_environment_variable_forces_the_numpy_path(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -48,6 +48,8 @@ def reason_not_compiled(sim: Simulator) -> str | None:
 
     if choice_spec(sim.choice_model, c.slate_size) is None:
         return f"the choice model {type(sim.choice_model).__name__} has no compiled kernel"
+    if not (np.all(sim.population.hour_profile >= 0) and np.all(sim.population.activity > 0)):
+        return "an hour profile has a negative entry or an activity is not positive"
     if c.latent_dim < 2:  # numpy's einsum sums a (K, 1) contraction in another order
         return "latent_dim=1 is summed in another order by numpy's einsum"
     return None

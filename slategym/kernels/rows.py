@@ -66,7 +66,11 @@ def arrival_after(
     cum: np.ndarray,
 ) -> float:
     """``timeline.arrival_after`` of one row, hour profile ``profile[user]`` (``rate``, ``cum``:
-    ``(25,)`` scratch)."""
+    ``(25,)`` scratch).
+
+    The hourly rates are non-negative (``CompiledWorld`` checks the profiles), so the cumulative
+    rate never decreases: the count of segments it has not passed ``rest`` by is the index of the
+    first one that does, and the loop stops there (half the hours on average)."""
     whole_days = np.floor(exp_draw / daily_rate)
     rest = exp_draw - whole_days * daily_rate
     hour_abs = np.floor(start / 60.0)
@@ -86,7 +90,9 @@ def arrival_after(
             seg = seg * frac
         total = total + seg if j else seg
         cum[j] = total
-        count += cum[j] <= rest
+        if cum[j] > rest:
+            break
+        count += 1
     j = min(count, HOURS)
     before = cum[j - 1] if j > 0 else 0.0
     within = np.maximum((rest - before) / rate[j], 0.0)
@@ -138,11 +144,12 @@ def push_history(
     n = 0
     for k in range(clicks.shape[0]):
         n += clicks[k]
-    for j in range(length):
-        src = min(n + j, length - 1)
-        ids_out[r, j] = ids_in[r, src]
-        resp_out[r, j, 0] = resp_in[r, src, 0]
-        resp_out[r, j, 1] = resp_in[r, src, 1]
+    # the entries kept move n places up (one contiguous copy); the last n places are the clicks'
+    for j in range(length - n):
+        ids_out[r, j] = ids_in[r, j + n]
+    for j in range(length - n):
+        resp_out[r, j, 0] = resp_in[r, j + n, 0]
+        resp_out[r, j, 1] = resp_in[r, j + n, 1]
     rank = 0
     for k in range(clicks.shape[0]):
         if clicks[k]:
