@@ -90,7 +90,7 @@ def step_workspace(
     ``k``, ``d`` latent dimensions and ``t`` topics (one set per thread: the kernels do not
     allocate)."""
     blocks = BLOCK_ROWS * (iw[I_STEP_UNIFORMS] - iw[I_U_CHOICE] + 6 * k + 2)
-    row = 3 * k + 1 + 2 * (R.HOURS + 1) + t
+    row = 3 * k + 1 + 2 * (R.HOURS + 1) + d + t
     ints, bools = BLOCK_ROWS * k, 2 * BLOCK_ROWS * k + k
     return np.empty(blocks + row), np.empty(ints, np.int64), np.empty(bools, np.bool_)
 
@@ -221,7 +221,8 @@ def step_rows(
     rate = work_f[at : at + R.HOURS + 1]
     cum = work_f[at + R.HOURS + 1 : at + 2 * (R.HOURS + 1)]
     at += 2 * (R.HOURS + 1)
-    per_topic = work_f[at : at + t]
+    pulled = work_f[at : at + d]
+    per_topic = work_f[at + d : at + d + t]
     items_blk = work_i[0 : BLOCK_ROWS * k]
     valid_blk = work_b[0 : BLOCK_ROWS * k]
     clicks_blk = work_b[BLOCK_ROWS * k : 2 * BLOCK_ROWS * k]
@@ -316,18 +317,22 @@ def step_rows(
             sat = user.satisfaction_after(satisfaction[r], happiness, up[SAT_RATE])
             s_streak = 0 if n_clicks > 0 else streak[r] + 1
             if up[DRIFT]:
-                # each dimension's sum over the slate is kept in a register (a scratch array
-                # zeroed element-wise and then read back as vectors stalled on store forwarding)
                 for q in range(d):
-                    pulled_q = 0.0
-                    for j in range(k):
-                        pulled_q = pulled_q + np.float64(clicks_row[j]) * item_table[items[j], q]
+                    pulled[q] = 0.0
+                for j in range(k):
+                    cj = np.float64(clicks_row[j])
+                    row = items[j]
+                    for q in range(d):
+                        pulled[q] = pulled[q] + cj * item_table[row, q]
+                for q in range(d):
                     o_interests[r, q] = user.interests_after(
-                        interests[r, q], pulled_q, np.float64(n_clicks), up[DRIFT]
+                        interests[r, q], pulled[q], np.float64(n_clicks), up[DRIFT]
                     )
             else:
                 for q in range(d):
                     o_interests[r, q] = interests[r, q]
+            for q in range(t):
+                o_fatigue[r, q] = up[DECAY] * fatigue[r, q]
             if up[W_F]:  # decayed + clicks per topic (counted first, as np.bincount does)
                 for q in range(t):
                     per_topic[q] = 0.0
@@ -335,10 +340,7 @@ def step_rows(
                     if clicks_row[j]:
                         per_topic[topic[items[j]]] += 1.0
                 for q in range(t):
-                    o_fatigue[r, q] = up[DECAY] * fatigue[r, q] + per_topic[q]
-            else:
-                for q in range(t):
-                    o_fatigue[r, q] = up[DECAY] * fatigue[r, q]
+                    o_fatigue[r, q] = o_fatigue[r, q] + per_topic[q]
             leave_blk[b] = user.leave_logit(
                 sat, s_streak, patience[user_id[r]], up[L_0], up[L_S], up[L_N]
             )
