@@ -28,8 +28,7 @@ user model's uniforms per reset (0 for the default model).
 
 from __future__ import annotations
 
-import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from gymnasium import spaces
@@ -38,6 +37,7 @@ from slategym._arrays import take_rows
 from slategym.catalog import Catalog, check_catalog
 from slategym.checks import check_affinities, check_response, check_rewards
 from slategym.config import SlateRecConfig
+from slategym.kernels.dispatch import KernelDispatch
 from slategym.limits import check_limits
 from slategym.registry import make_choice_model, make_item_model, make_user_model
 from slategym.rewards import make_reward
@@ -50,6 +50,9 @@ from slategym.timeline import (
 )
 from slategym.types import SimState, StepOutcome
 from slategym.users.base import Population
+
+if TYPE_CHECKING:
+    from slategym.kernels.fused import CompiledWorld
 
 DWELL_SCALE = 30.0
 """Dwell minutes are divided by this (and clipped to 1) in the observed history."""
@@ -129,89 +132,38 @@ class Simulator:
             self._history_features[:, : features.shape[1]] = features
         self.observation_space = self._observation_space()
         self.action_space = spaces.MultiDiscrete(np.full(k, nc, dtype=np.int64))
-        self.kernel_threads = 1  # of the compiled world (SlateRecVectorEnv(num_threads=...))
-        self._pending = False  # the kernels compile in the background; numpy path until ready
-        self._kernel = self._compiled_world()
+        self._dispatch = KernelDispatch(self)  # the compiled world or the numpy path
 
     @property
-    def kernel(self) -> Any:
+    def kernel(self) -> CompiledWorld | None:
         """The compiled world that runs this simulator's calls, or None for the numpy path.
 
         While the kernels compile in the background (``backend="auto"``, see
         :mod:`slategym.kernels._background`) this is None; the first access after they are ready
-        (the start of the next ``reset``/``step``/``observe``) switches to the compiled world.
+        (the start of the next ``reset``/``step``/``observe``) switches to the compiled world
+        (:mod:`slategym.kernels.dispatch`).
         """
-        if self._pending:
-            from slategym.kernels import _background
+        return self._dispatch.current()
 
-            if _background.ready():
-                self._pending = False
-                self._kernel = self._compiled_world()
-        return self._kernel
+    @property
+    def kernel_threads(self) -> int:
+        """Threads of the compiled world (:meth:`set_kernel_threads`; 1 by default)."""
+        return self._dispatch.num_threads
 
     def set_kernel_threads(self, num_threads: int) -> None:
         """Rows of every compiled call split between ``num_threads`` threads, now and for a
         compiled world that becomes ready later (no effect on the numpy path)."""
-        self.kernel_threads = num_threads
-        if self._kernel is not None:
-            self._kernel.set_threads(num_threads)
-
-    def _compiled_world(self) -> Any:
-        """The compiled step of this world (:mod:`slategym.kernels`), or None for the numpy path
-        (for now, with ``_pending`` set, if the kernels compile in the background)."""
-        from slategym import kernels
-        from slategym.kernels import _background
-
-        backend = kernels.setting(self.config.backend)
-        if backend == "numpy":
-            return None
-        if _background.broken():
-            if backend == "compiled":
-                raise ValueError(
-                    "backend='compiled' is not allowed in this process: it was forked while "
-                    "slategym compiled its kernels in a thread (numba may be locked here)"
-                )
-            return None
-        if backend == "auto" and _background.deferred():
-            _background.start()  # which worlds the kernels cover is decided once they are ready
-            self._pending = True
-            return None
-        from slategym.kernels.fused import reason_not_compiled
-
-        reason = reason_not_compiled(self)
-        if reason is None and backend == "auto":
-            if _background.error() is not None:
-                warnings.warn(
-                    f"compiling slategym's kernels failed ({_background.error()!r}): the numpy "
-                    "path runs instead",
-                    RuntimeWarning,
-                    stacklevel=2,
-                )
-                return None
-            if not kernels.exact():
-                # a seed must give one trajectory whether numba is installed or not
-                reason = "the kernels do not reproduce numpy's rounding (slategym.kernels.exact())"
-        if reason is None:
-            from slategym.kernels.fused import CompiledWorld
-
-            return CompiledWorld(self, self.kernel_threads)
-        if backend == "compiled":
-            raise ValueError(f"backend='compiled' is not allowed for this world: {reason}")
-        return None
+        self._dispatch.set_threads(num_threads)
 
     def __getstate__(self) -> dict[str, Any]:
         # compiled entry points and worker threads do not pickle: rebuilt on unpickling
-        state = self.__dict__.copy()
-        state.pop("_kernel", None)
-        state["_pending"] = False
-        return state
+        return KernelDispatch.pickled(self.__dict__, "_dispatch")
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        threads = state.pop("_kernel_threads", 1)  # pickles of older versions
+        state = dict(state)
+        threads = KernelDispatch.unpickled_threads(state)
         self.__dict__.update(state)
-        self.kernel_threads = state.get("kernel_threads", threads)
-        self._pending = False
-        self._kernel = self._compiled_world()
+        self._dispatch = KernelDispatch(self, threads)
 
     def _check_catalog(self, catalog: Catalog) -> Catalog:
         """The item model's catalog, checked once against the config (ValueError if unusable)."""

@@ -148,7 +148,7 @@ def test_a_call_never_switches_halfway(switch: Switch, monkeypatch: pytest.Monke
 
     monkeypatch.setattr(model, "clicks", ready_midway)
     new, _ = sim.step(env.unwrapped.state, np.arange(4)[None])
-    assert switch.on and sim._kernel is None  # the whole step ran on the numpy path
+    assert switch.on and sim._dispatch.world is None  # the whole step ran on the numpy path
     assert sim.kernel is not None  # the next call switches
     numpy = gym.make("SlateRec-v0", backend="numpy", **WORLD).unwrapped.sim
     _same(sim.observe(new), numpy.observe(new), "the compiled observation of a numpy state")

@@ -1,0 +1,125 @@
+"""Which path runs a simulator's calls: its compiled world, or the general numpy path.
+
+A :class:`~slategym.simulator.Simulator` holds one :class:`KernelDispatch` and asks it, at the
+start of every ``reset``/``step``/``observe``, for the compiled world to call (None: the numpy
+path). The choice follows the ``backend`` setting (:func:`slategym.kernels.setting`: the config
+field, the ``SLATEGYM_KERNELS`` environment variable, :func:`slategym.kernels.forced`) and what
+the kernels cover (:func:`slategym.kernels.fused.reason_not_compiled`):
+
+* ``"numpy"``: always the numpy path;
+* ``"compiled"``: the compiled world, or ``ValueError`` saying why it cannot be;
+* ``"auto"``: the compiled world when the kernels cover the world and reproduce numpy's rounding
+  (a seed gives one trajectory whether numba is installed or not), else the numpy path. While the
+  kernels compile in the background (:mod:`slategym.kernels._background`) the simulator runs on the
+  numpy path and switches at its first call after they are ready; a call never switches halfway.
+
+The compiled world and its worker threads do not pickle: :meth:`KernelDispatch.pickled` leaves
+them out of a simulator's state (keeping the thread count) and the unpickled simulator builds its
+dispatch anew (:meth:`KernelDispatch.unpickled_threads`).
+
+Like the rest of :mod:`slategym.kernels` outside the kernels themselves, this module imports no
+numba: :mod:`slategym.kernels.fused` (and numba with it) is imported when a world is built.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Any
+
+from slategym import kernels
+from slategym.kernels import _background
+
+if TYPE_CHECKING:
+    from slategym.kernels.fused import CompiledWorld
+    from slategym.simulator import Simulator
+
+
+class KernelDispatch:
+    """The compiled world of one simulator, or None for the numpy path, and its thread count.
+
+    ``world`` is the world chosen so far (None while the kernels compile in the background, with
+    ``pending`` set); :meth:`current` switches to the compiled world once they are ready.
+    """
+
+    def __init__(self, sim: Simulator, num_threads: int = 1) -> None:
+        self.sim = sim
+        self.num_threads = num_threads  # of the compiled world (SlateRecVectorEnv(num_threads=...))
+        self.pending = False  # the kernels compile in the background; numpy path until ready
+        self.world: CompiledWorld | None = self._build()
+
+    def current(self) -> CompiledWorld | None:
+        """The compiled world that runs the simulator's next call, or None for the numpy path
+        (the first call after the background compilation is ready switches to the compiled world)."""
+        if self.pending and _background.ready():
+            self.pending = False
+            self.world = self._build()
+        return self.world
+
+    def set_threads(self, num_threads: int) -> None:
+        """Rows of every compiled call split between ``num_threads`` threads, now and for a
+        compiled world that becomes ready later (no effect on the numpy path)."""
+        self.num_threads = num_threads
+        if self.world is not None:
+            self.world.set_threads(num_threads)
+
+    def _build(self) -> CompiledWorld | None:
+        """The compiled world of the simulator, or None for the numpy path (for now, with
+        ``pending`` set, if the kernels compile in the background)."""
+        sim = self.sim
+        backend = kernels.setting(sim.config.backend)
+        if backend == "numpy":
+            return None
+        if _background.broken():
+            if backend == "compiled":
+                raise ValueError(
+                    "backend='compiled' is not allowed in this process: it was forked while "
+                    "slategym compiled its kernels in a thread (numba may be locked here)"
+                )
+            return None
+        if backend == "auto" and _background.deferred():
+            _background.start()  # which worlds the kernels cover is decided once they are ready
+            self.pending = True
+            return None
+        from slategym.kernels.fused import reason_not_compiled
+
+        reason = reason_not_compiled(sim)
+        if reason is None and backend == "auto":
+            if _background.error() is not None:
+                warnings.warn(
+                    f"compiling slategym's kernels failed ({_background.error()!r}): the numpy "
+                    "path runs instead",
+                    RuntimeWarning,
+                    stacklevel=3,  # the Simulator call that builds or switches its world
+                )
+                return None
+            if not kernels.exact():
+                # a seed must give one trajectory whether numba is installed or not
+                reason = "the kernels do not reproduce numpy's rounding (slategym.kernels.exact())"
+        if reason is None:
+            from slategym.kernels.fused import CompiledWorld
+
+            return CompiledWorld(sim, self.num_threads)
+        if backend == "compiled":
+            raise ValueError(f"backend='compiled' is not allowed for this world: {reason}")
+        return None
+
+    # -- pickling -----------------------------------------------------------------------------------
+    @staticmethod
+    def pickled(state: dict[str, Any], attribute: str) -> dict[str, Any]:
+        """A simulator's ``__dict__`` to pickle: its dispatch (at ``attribute``) replaced by the
+        thread count (compiled entry points and worker threads do not pickle). The keys are those
+        of the simulators that held the dispatch themselves, so pickles load in either version."""
+        state = state.copy()
+        dispatch: KernelDispatch = state.pop(attribute)
+        state["kernel_threads"] = dispatch.num_threads
+        state["_pending"] = False
+        return state
+
+    @staticmethod
+    def unpickled_threads(state: dict[str, Any]) -> int:
+        """The thread count of a pickled simulator's state, removed from ``state`` with the other
+        keys of the dispatch; the simulator then updates its ``__dict__`` and builds its dispatch."""
+        threads = state.pop("_kernel_threads", 1)  # pickles of older versions
+        threads = state.pop("kernel_threads", threads)
+        state.pop("_pending", None)
+        return int(threads)
