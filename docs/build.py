@@ -5,7 +5,7 @@
 
 Generated: ``docs/choice_models/*.md``, ``docs/item_models/*.md``, ``docs/user_models/*.md``,
 ``docs/timeline.md``, ``docs/configuration.md``. Hand-written: ``concepts.md``, ``extending.md``,
-``worlds.md``, the agents and results.
+``worlds.md``, ``vector_env.md``, the agents and results.
 """
 
 from __future__ import annotations
@@ -157,8 +157,9 @@ def config_page() -> str:
         + rst_to_markdown(frame_doc.partition("Example:")[0])
         + "\n## The native vector env\n\n"
         + rst_to_markdown(vector_lead)
-        + "\n"
-        + rst_to_markdown(vector_rest).replace("\n## ", "\n### ")
+        + "\nIts behaviour in full (seeds, autoreset, info, threads and buffers, rendering):\n"
+        + "[the native vector env](vector_env.md).\n\n"
+        + ("\n" + rst_to_markdown(vector_rest)).replace("\n## ", "\n### ").lstrip("\n")
     )
 
 

@@ -84,71 +84,32 @@ def check_autoreset_mode(value: Any) -> AutoresetMode:
 class SlateRecVectorEnv(VectorEnv):
     """``N`` independent SlateRec episodes advanced by one call of the batched dynamics per step.
 
-    Seeds: ``reset(seed=s)`` gives row ``i`` the random stream keyed by the pair ``(s, i)``
-    (:func:`slategym.rng.row_key`), so different seeds never share a stream (seed 1 is not seed 0
-    shifted by one row). ``reset(seed=[s_0, ..., s_{N-1}])`` gives row ``i`` the stream of a
-    :class:`~slategym.env.SlateRecEnv` reset with seed ``s_i``: both run the same functions of
-    :class:`~slategym.simulator.Simulator` on the same stream, so this env equals a
-    ``SyncVectorEnv`` of single envs reset with the same list, observation for observation
-    (tested, in every autoreset mode and with ``max_episode_steps``), while a step costs a handful
-    of numpy calls over all rows. ``reset(options={"reset_mask": mask})`` resets only the rows
-    where the ``(N,)`` bool ``mask`` is True; ``options={"user_id": u}`` (an integer or an ``(N,)``
-    array) starts the reset rows as those users.
+    ## Description
 
-    Autoreset (``autoreset_mode=``, exposed as ``self.autoreset_mode`` and
-    ``metadata["autoreset_mode"]``), with Gymnasium's semantics:
-
-    * ``AutoresetMode.NEXT_STEP`` (default): after a row ends, its next ``step`` *ignores its
-      action* (it is not validated either: a placeholder slate is fine), resets the row (a new user
-      on the same stream) and returns reward 0 with both flags False.
-    * ``AutoresetMode.SAME_STEP``: a row that ends is reset within the same ``step``; the returned
-      observation is the new episode's first, and the last observation of the ended episode is in
-      ``info["final_obs"]`` (an object array, ``None`` on other rows) with its step info in
-      ``info["final_info"]`` (masks ``info["_final_obs"]``, ``info["_final_info"]``).
-    * ``AutoresetMode.DISABLED``: nothing is reset automatically; reset ended rows with
-      ``reset(options={"reset_mask": terminated | truncated})``. Stepping a row that ended and was
-      not reset raises ``RuntimeError``.
-
-    ``info`` holds arrays with a boolean ``_key`` mask per key, as Gymnasium's vector envs do: step
-    keys are masked off on rows that were reset in this step, and reset keys (``user_id``, ``day``,
-    ``hour``) are present on every row.
-
-    Like the single env, it warns once (``RepeatedItemsWarning``, :mod:`slategym.repeats`) when
-    the slates of its rows keep repeating items.
-
-    ``max_episode_steps=T`` truncates a row's episode after ``T`` steps, as the ``TimeLimit``
-    wrapper that ``gym.make(..., max_episode_steps=T)`` puts around a single env: ``truncated`` is
-    True at the ``T``-th step of an episode (whether or not it also terminated), and the row is
-    then reset according to the autoreset mode. Without it, episodes end on churn or at the
-    horizon.
-
-    ``num_threads=T`` (default 1) splits the rows of every step between ``T`` threads when the world
-    runs on the compiled kernels (``backend``, see :mod:`slategym.kernels` and
-    ``docs/performance.md``); each row depends only on its own stream, so the results are the same
-    for any ``T`` (tested). On the numpy path it has no effect.
-
-    ``copy=False`` (default True), as in Gymnasium's ``SyncVectorEnv``: on the compiled path the
-    observations are written into two buffers that alternate, instead of fresh arrays every step
-    (about 2 MB per step at 4096 rows and 10 candidates, whose page faults cost a sizeable part of a
-    step): the observation returned by a step stays valid through the next step (so an
-    ``(obs, next_obs)`` pair is safe) and is overwritten by the one after. Copy what you keep.
-
-    ``observation="ids"`` (a configuration field) leaves the copied item features ``candidates``
-    and ``history`` out of the observations and adds ``history_response`` ``(N, L, 2)``; the
-    features of a batch are ``item_features[obs["candidate_ids"]]`` ``(N, C, F)``, from the
-    shared read-only table :attr:`item_features` (see :class:`~slategym.env.SlateRecEnv`).
-
-    Rendering (``render_mode=``): ``"rgb_array"`` returns a list of ``N`` frames and ``"ansi"`` a
-    list of ``N`` lines, one per row (as Gymnasium's vector envs and its vector ``RecordVideo``
-    expect; each frame is described in :mod:`slategym.frame`, about 0.4 MB per row);
-    ``"human"`` shows the frames of the first four rows in a 2 x 2 grid.
+    Row ``i`` of ``reset(seed=s)`` runs on the stream keyed by ``(s, i)``
+    (:func:`slategym.rng.row_key`); ``reset(seed=[s_0, ..., s_{N-1}])`` gives row ``i`` the stream
+    of a :class:`~slategym.env.SlateRecEnv` reset with seed ``s_i``, and this env then equals a
+    ``SyncVectorEnv`` of those single envs, observation for observation (tested).
+    ``reset(options=...)`` takes ``reset_mask`` (an ``(N,)`` bool mask of the rows to reset) and
+    ``user_id``. Rows that end are reset as ``autoreset_mode`` says, with Gymnasium's semantics;
+    ``info`` holds arrays with a boolean ``_key`` mask per key. Seeds, the autoreset modes, ``info``,
+    threads, buffers and rendering are described in full in ``docs/vector_env.md``.
 
     Create it with ``gym.make_vec("SlateRec-v0", N, vectorization_mode="vector_entry_point")``,
-    configuration keywords after it; ``max_episode_steps``, ``autoreset_mode`` and
-    ``render_mode`` are keywords of ``make_vec`` too. Gymnasium's ``make_vec`` refuses any
-    ``vector_kwargs`` for a vector entry point (in 1.2.2 as in 1.4), so pass ``autoreset_mode=``
-    directly; ``vector_kwargs={"autoreset_mode": ...}`` is for the ``"sync"`` and ``"async"``
-    modes, where Gymnasium's own vector envs take it. Unknown keywords raise ``TypeError``.
+    configuration keywords after it.
+
+    ## Parameters
+
+    | parameter | default | meaning |
+    |---|---|---|
+    | ``num_envs`` | 1 | rows: users stepped together |
+    | ``config`` | None | a :class:`~slategym.config.SlateRecConfig`; the keywords below replace its fields |
+    | ``render_mode`` | None | ``"rgb_array"``: a list of ``N`` frames; ``"ansi"``: a list of ``N`` lines; ``"human"``: the first four rows in a 2 x 2 grid |
+    | ``max_episode_steps`` | None | truncate a row's episode at its ``T``-th step, as ``TimeLimit`` (None or -1: churn or the horizon ends it) |
+    | ``autoreset_mode`` | ``NEXT_STEP`` | ``NEXT_STEP``, ``SAME_STEP`` (last observation in ``info["final_obs"]``) or ``DISABLED`` (reset ended rows with ``reset_mask``), or their values |
+    | ``num_threads`` | 1 | threads that share the rows on the compiled path (same results for any number) |
+    | ``copy`` | True | False: on the compiled path, observations written into two alternating buffers (valid through the next step) |
+    | ``**kwargs`` | | fields of :class:`~slategym.config.SlateRecConfig`; an unknown keyword raises ``TypeError`` |
 
     ## Example
 

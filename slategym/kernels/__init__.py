@@ -12,7 +12,7 @@ bit on x86-64 (``slategym.kernels._npmath`` explains how), and ``tests/test_kern
 together. The built-in choice models' public ``probabilities()`` call the same compiled row
 functions (:mod:`slategym.kernels.choice`).
 
-Which path runs:
+Which path runs (chosen per simulator by :mod:`slategym.kernels.dispatch`):
 
 | setting | effect |
 |---|---|
