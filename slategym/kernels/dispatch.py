@@ -2,23 +2,19 @@
 
 A :class:`~slategym.simulator.Simulator` holds one :class:`KernelDispatch` and asks it, at the
 start of every ``reset``/``step``/``observe``, for the compiled world to call (None: the numpy
-path). The choice follows the ``backend`` setting (:func:`slategym.kernels.setting`: the config
-field, the ``SLATEGYM_KERNELS`` environment variable, :func:`slategym.kernels.forced`) and what
-the kernels cover (:func:`slategym.kernels.fused.reason_not_compiled`):
-
-* ``"numpy"``: always the numpy path;
-* ``"compiled"``: the compiled world, or ``ValueError`` saying why it cannot be;
-* ``"auto"``: the compiled world when the kernels cover the world and reproduce numpy's rounding
-  (a seed gives one trajectory whether numba is installed or not), else the numpy path. While the
-  kernels compile in the background (:mod:`slategym.kernels._background`) the simulator runs on the
-  numpy path and switches at its first call after they are ready; a call never switches halfway.
+path). The choice follows the ``backend`` setting (the table of :mod:`slategym.kernels`;
+:func:`slategym.kernels.setting`), what the kernels cover
+(:func:`slategym.kernels.fused.reason_not_compiled`) and whether they reproduce numpy's rounding
+here (``"auto"`` only: a seed gives one trajectory whether numba is installed or not). While the
+kernels compile in the background (:mod:`slategym.kernels._background`) the simulator runs on the
+numpy path and switches at its first call after they are ready; a call never switches halfway.
 
 The compiled world and its worker threads do not pickle: :meth:`KernelDispatch.pickled` leaves
 them out of a simulator's state (keeping the thread count) and the unpickled simulator builds its
 dispatch anew (:meth:`KernelDispatch.unpickled_threads`).
 
-Like the rest of :mod:`slategym.kernels` outside the kernels themselves, this module imports no
-numba: :mod:`slategym.kernels.fused` (and numba with it) is imported when a world is built.
+This module imports no numba (slategym works without it): numba is imported when a world is
+first built (:func:`slategym.kernels.unavailable_reason`) or by the background thread.
 """
 
 from __future__ import annotations
