@@ -106,6 +106,17 @@ def jit(fn: Callable[..., Any]) -> Any:
         return numba.njit(**{**OPTIONS, "cache": False})(fn)
 
 
+def jit_inline(fn: Callable[..., Any]) -> Any:
+    """:func:`jit` for a row function a kernel calls once per row: numba inlines it into its
+    callers (a call passes every array as seven or more machine words, and with a dozen calls a
+    row the argument traffic was a sizeable part of the step; docs/performance.md)."""
+    options = {**OPTIONS, "inline": "always"}
+    try:
+        return numba.njit(**options)(fn)
+    except RuntimeError:  # no cache locator
+        return numba.njit(**{**options, "cache": False})(fn)
+
+
 def jit_kernel(fn: Callable[..., Any]) -> Any:
     """:func:`jit` for the entry kernels called from Python (``step_rows``, ``reset_rows``,
     ``observe_rows``), compiled without numba's reference counting (``_nrt=False``).

@@ -33,7 +33,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
 from slategym.kernels import xp
-from slategym.kernels._jit import jit
+from slategym.kernels._jit import jit, jit_inline
 
 UNARY = ("exp", "log", "log1p", "expm1", "tanh", "cos", "sin")
 """The float64 ufuncs whose numpy loops the kernels call."""
@@ -218,7 +218,7 @@ _stack_f64 = _stack_array_intrinsic(types.float64)
 _stack_i64 = _stack_array_intrinsic(types.int64)
 
 
-@jit
+@jit_inline
 def _pairwise_block(a: np.ndarray, start: int, n: int, stride: int) -> float:
     """numpy's pairwise sum of at most 128 terms."""
     if n < 8:
@@ -254,15 +254,22 @@ def _pairwise_block(a: np.ndarray, start: int, n: int, stride: int) -> float:
     return res
 
 
-@jit
+@jit_inline
 def pairwise_sum(a: np.ndarray, start: int, n: int, stride: int) -> float:
     """``np.add.reduce`` of ``a[start], a[start + stride], ...`` (``n`` terms): numpy's pairwise sum
     (eight partial sums over blocks of up to 128 terms; longer runs split in halves, the first half
-    a multiple of 8). The halving is unrolled with a stack (cached recursive kernels crash numba)
-    held on the call's own stack, so that it allocates nothing (kernels without numba's runtime
-    call it); 64 pending segments cover any ``n`` below 2**37."""
+    a multiple of 8). Inlined where it is called (the sums of a slate are short); longer runs
+    call :func:`_pairwise_long`."""
     if n <= 128:
         return _pairwise_block(a, start, n, stride)
+    return _pairwise_long(a, start, n, stride)
+
+
+@jit
+def _pairwise_long(a: np.ndarray, start: int, n: int, stride: int) -> float:
+    """:func:`pairwise_sum` of more than 128 terms. The halving is unrolled with a stack (cached
+    recursive kernels crash numba) held on the call's own stack, so that it allocates nothing
+    (kernels without numba's runtime call it); 64 pending segments cover any ``n`` below 2**37."""
     seg = _stack_i64(192)  # (start, n, combine?) of the pending segments
     vals = _stack_f64(64)
     top, nv = 1, 0
@@ -286,7 +293,7 @@ def pairwise_sum(a: np.ndarray, start: int, n: int, stride: int) -> float:
     return vals[0]
 
 
-@jit
+@jit_inline
 def einsum_dot(a: np.ndarray, ra: int, b: np.ndarray, rb: int, n: int) -> float:
     """``np.einsum("d,d->", a[ra, :n], b[rb, :n])`` as numpy computes it (two lanes, unrolled by
     four, a multiply then an add; then ``0 + (lane 0 + lane 1)``). Rows are indexed, not sliced:

@@ -28,7 +28,7 @@ from slategym.choice import (
     ProportionalCascade,
 )
 from slategym.kernels import xp
-from slategym.kernels._jit import jit
+from slategym.kernels._jit import jit, jit_inline
 from slategym.kernels._npmath import pairwise_sum, vexp
 
 MNL, PROPORTIONAL, EXPONENTIAL_CASCADE, PROPORTIONAL_CASCADE, FIRST_ITEM = 0, 1, 2, 3, 4
@@ -115,7 +115,7 @@ def click_probabilities_row(
                 examined = examined * ((1.0 - alpha) + alpha * p[2])
 
 
-@jit
+@jit_inline
 def mnl_shifted_logits(p: np.ndarray, aff: np.ndarray, k: int, out: np.ndarray) -> None:
     """The multinomial logit's logits ``beta * aff`` and the no-click logit, minus their maximum
     (``out[:K + 1]``; their ``exp``, normalised, are the probabilities)."""
@@ -127,7 +127,7 @@ def mnl_shifted_logits(p: np.ndarray, aff: np.ndarray, k: int, out: np.ndarray) 
         out[j] = out[j] - m
 
 
-@jit
+@jit_inline
 def normalize(out: np.ndarray, n: int) -> None:
     """``out[:n] /= out[:n].sum()`` (numpy's pairwise sum)."""
     total = pairwise_sum(out, 0, n, 1)
@@ -208,7 +208,7 @@ def sample_row(
     return sample_single_click(scratch, k, u, valid, clicks)
 
 
-@jit
+@jit_inline
 def sample_single_click(
     probs: np.ndarray, k: int, u: np.ndarray, valid: np.ndarray, clicks: np.ndarray
 ) -> int:

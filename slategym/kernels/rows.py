@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from slategym.kernels._jit import jit
+from slategym.kernels._jit import jit, jit_inline
 from slategym.kernels._npmath import pairwise_sum
 from slategym.rng import BLOCK
 
@@ -55,7 +55,7 @@ def day_hour(minute: float) -> tuple[np.int64, np.int64]:
     return hours_total // HOURS, hours_total % HOURS
 
 
-@jit
+@jit_inline
 def arrival_after(
     start: float,
     profile: np.ndarray,
@@ -100,7 +100,7 @@ def arrival_after(
     return start + whole_days * 1440.0 + (seg_start + within) * 60.0
 
 
-@jit
+@jit_inline
 def draw_candidates(
     base: np.uint64,
     offset: int,
@@ -125,7 +125,7 @@ def draw_candidates(
         out[r, j] = p
 
 
-@jit
+@jit_inline
 def push_history(
     r: int,
     ids_in: np.ndarray,
@@ -165,7 +165,7 @@ CLICK, PURCHASE, ENGAGEMENT = 0, 1, 2
 """Signal codes of a weighted reward (``slategym.rewards.SIGNALS``)."""
 
 
-@jit
+@jit_inline
 def reward_row(
     codes: np.ndarray, weights: np.ndarray, clicks: np.ndarray, purchases: np.ndarray, dwell: np.ndarray
 ) -> float:
