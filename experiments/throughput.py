@@ -26,6 +26,12 @@ also gives the bytes of the simulator state (``SimState``) per user and a least-
 the rows of a mode other than ``full`` are labelled ``CxK/mode`` and ``ids_over_full`` gives the
 ratio of each pair, measured back to back within the run.
 
+Each measurement runs in a fresh process (:mod:`experiments.throughput_process`), so that its figure
+does not depend on what was measured before it (glibc's allocator adapts to the blocks a process
+has freed: the first configuration that allocates fresh megabyte arrays in a process page-faults
+where a later one does not; ``minor_faults_per_step`` in every row shows it).
+``--in-process`` measures everything in this process, in order, as before.
+
 Results are rewritten to ``--out`` (JSON) after every measurement; ``--plot`` (to ``--plot-path``) draws
 user-steps/s against ``N`` (log-log, one line per configuration and mode).
 
@@ -40,19 +46,21 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
 import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import gymnasium as gym
 import numpy as np
 
 import slategym
 from experiments import cli_args
+from experiments.throughput_process import allocator_environment, measurement
 from experiments.throughput_report import (
     MODES,
     memory_fit,
@@ -106,6 +114,9 @@ class Args:
     """Draw user-steps/s against N (log-log) to --plot-path."""
     plot_path: Path | None = None
     """PNG path of --plot (default: --out with .png)."""
+    in_process: bool = False
+    """Measure everything in this process, one after the other, instead of one fresh process per
+    measurement (the order then biases the figures; faster for tiny budgets)."""
 
     def check(self) -> None:
         """Every value, before any measurement (ValueError naming the field)."""
@@ -230,6 +241,14 @@ class Runner:
                 total += value.nbytes
         return total
 
+    def compiled(self) -> bool:
+        """Whether every simulator of this runner now steps on the compiled path."""
+        if self.mode == "native":
+            envs = [self.env]
+        else:
+            envs = self.envs if self.mode == "single" else list(self.env.envs)
+        return all(e.unwrapped.sim.kernel is not None for e in envs)
+
     def close(self) -> None:
         if self.mode == "single":
             for env in self.envs:
@@ -238,11 +257,20 @@ class Runner:
             self.env.close()
 
 
-def timed_steps(
-    runner: Runner, slates: np.ndarray, seconds: float, start: int = 0
-) -> tuple[int, float, float]:
+class Timed(NamedTuple):
+    """What :func:`timed_steps` measured."""
+
+    steps: int
+    seconds: float
+    cpu_seconds: float
+    minor_faults: int
+    """Minor page faults of the process over the timed steps (``getrusage``): pages the allocator
+    handed back to the system and touched again, the cost that depends on the process's history."""
+
+
+def timed_steps(runner: Runner, slates: np.ndarray, seconds: float, start: int = 0) -> Timed:
     """Warm up for ``min(0.25, seconds / 4)`` s, then step ``runner`` (cycling through ``slates``
-    from index ``start``) for at least ``seconds`` and three steps: ``(steps, wall s, CPU s)``."""
+    from index ``start``) for at least ``seconds`` and three steps."""
     kernels.wait()  # backend="auto" compiles the kernels in a thread: time the path that stays
     warm_end = time.perf_counter() + min(0.25, seconds / 4)
     i = start
@@ -250,6 +278,7 @@ def timed_steps(
         runner.step(slates[i % len(slates)])
         i += 1
     steps = 0
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     begin, cpu_begin = time.perf_counter(), time.process_time()
     while True:
         runner.step(slates[i % len(slates)])
@@ -258,7 +287,8 @@ def timed_steps(
         elapsed = time.perf_counter() - begin
         if elapsed >= seconds and steps >= 3:
             break
-    return steps, elapsed, max(time.process_time() - cpu_begin, 1e-9)
+    cpu = max(time.process_time() - cpu_begin, 1e-9)
+    return Timed(steps, elapsed, cpu, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults)
 
 
 def measure(
@@ -276,7 +306,8 @@ def measure(
     finally:
         tracemalloc.stop()
     state_bytes = runner.state_bytes()
-    steps, elapsed, cpu = timed_steps(runner, slates, seconds, MEMORY_STEPS)
+    steps, elapsed, cpu, faults = timed_steps(runner, slates, seconds, MEMORY_STEPS)
+    compiled = runner.compiled()
     runner.close()
     return {
         "config": f"{c}x{k}" if observation == "full" else f"{c}x{k}/{observation}",
@@ -294,6 +325,9 @@ def measure(
         "peak_bytes": int(peak),
         "bytes_per_user": peak / n,
         "state_bytes_per_user": None if state_bytes is None else state_bytes / n,
+        "minor_faults_per_step": faults / steps,
+        "compiled": compiled,
+        "pid": os.getpid(),
     }
 
 
@@ -317,6 +351,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
             "platform": platform.platform(),
         },
         "seconds_per_measurement": seconds,
+        "isolation": "in-process" if opts.in_process else "process per measurement",
+        "allocator_environment": allocator_environment(),
         "results": [],
     }
     results: list[dict] = report["results"]
@@ -326,11 +362,15 @@ def main(argv: Sequence[str] | None = None) -> dict:
                 if mode != "native" and n > opts.loop_max:
                     continue
                 for observation in dict.fromkeys(opts.observations):
-                    row = measure(mode, n, c, k, seconds, opts.seed, observation)
+                    row = measurement(
+                        "sweep", opts.in_process, mode=mode, n=n, c=c, k=k, seconds=seconds,
+                        seed=opts.seed, observation=observation,
+                    )  # fmt: skip
                     results.append(row)
                     print(
                         f"{row['config']:>10} {mode:>6} N={n:<6} {row['user_steps_per_s']:>13,.0f} "
-                        f"user-steps/s  {row['bytes_per_user']:>11,.0f} B/user",
+                        f"user-steps/s  {row['bytes_per_user']:>11,.0f} B/user  "
+                        f"{row['minor_faults_per_step']:>8,.1f} faults/step",
                         flush=True,
                     )
                     report["ratios"] = ratios(results)

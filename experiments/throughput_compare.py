@@ -18,8 +18,12 @@ Every round measures, for each configuration ``num_candidates x slate_size`` (10
   ``--sync-envs`` single envs (auto backend), for the native/Sync ratio.
 
 The rounds interleave every mode, so that the ratios (computed within each round, medians reported)
-compare figures taken at the same time on a shared machine. Results are rewritten to ``--out``
-after every measurement. Never run in CI (minutes, and RecSim's own venv); the tests run it on a
+compare figures taken at the same time on a shared machine. Each measurement runs in a fresh
+process (:mod:`experiments.throughput_process`), so that its figure does not depend on the modes
+measured before it in the same process (the allocator's state: see ``docs/performance.md``,
+*Measurement: one process per measurement*); ``--in-process`` measures them all in this process,
+in order, as before. ``--modes`` picks and orders the modes. Every record carries its ``pid``
+and ``minor_faults_per_step``. Results are rewritten to ``--out`` after every measurement. Never run in CI (minutes, and RecSim's own venv); the tests run it on a
 tiny budget without RecSim.
 """
 
@@ -39,8 +43,14 @@ import numpy as np
 import tyro
 
 from experiments.throughput import Runner, random_slates, timed_steps
+from experiments.throughput_process import allocator_environment, measurement
 
 REFERENCE = Path(__file__).resolve().parent / "recsim_reference.py"
+MODES = (
+    "single/numpy", "single/compiled", "native/numpy", "native/compiled/1", "native/compiled/2",
+    "native/compiled/1/light", "single/compiled/light", "native@sync", "sync",
+)  # fmt: skip
+"""Every mode, in the default order of a round (RecSim follows ``single/compiled``)."""
 
 
 @dataclass
@@ -60,6 +70,11 @@ class Args:
     recsim_python: str | None = None
     """Python of a venv with RecSim 0.2.4 (e.g. /work/recsim-venv/bin/python); no RecSim if unset."""
     seed: int = 0
+    modes: tuple[str, ...] = MODES
+    """Modes to measure, in this order in every round (default: all, in the order listed above)."""
+    in_process: bool = False
+    """Measure every mode in this process, one after the other, instead of one fresh process per
+    measurement (the order then biases the figures)."""
     out: str = "results/throughput_compare.json"
     """JSON output path."""
 
@@ -83,6 +98,11 @@ def _check(args: Args) -> list[tuple[int, int]]:
         if getattr(args, name) < 1:
             flag = "--" + name.replace("_", "-")
             raise ValueError(f"{flag}={getattr(args, name)} is not allowed: expected >= 1")
+    for mode in args.modes:
+        if mode not in MODES:
+            raise ValueError(
+                f"--modes value {mode!r} is not allowed: expected some of {list(MODES)}"
+            )
     if args.recsim_python is not None and not Path(args.recsim_python).exists():
         raise ValueError(f"--recsim-python={args.recsim_python!r} is not allowed: no such file")
     if not args.out.endswith(".json"):
@@ -92,11 +112,12 @@ def _check(args: Args) -> list[tuple[int, int]]:
 
 def time_steps(runner: Runner, slates: np.ndarray, seconds: float) -> dict[str, float]:
     """Step ``runner`` for ``seconds`` (after a short warm-up): steps/s and user-steps/s."""
-    steps, elapsed, cpu = timed_steps(runner, slates, seconds)
+    steps, elapsed, cpu, faults = timed_steps(runner, slates, seconds)
     return {
         "steps_per_s": steps / elapsed,
         "user_steps_per_s": steps * runner.n / elapsed,
         "user_steps_per_cpu_s": steps * runner.n / cpu,
+        "minor_faults_per_step": faults / steps,
     }
 
 
@@ -119,27 +140,37 @@ def recsim_steps(python: str, c: int, k: int, seconds: float, seed: int) -> dict
     raise RuntimeError(f"no throughput record in the output of {' '.join(command)}")
 
 
-def _modes(args: Args, c: int, k: int) -> dict[str, tuple[str, int, dict[str, Any]]]:
+def _modes(num_envs: int, sync_envs: int, c: int, k: int) -> dict[str, tuple[str, int, dict]]:
     """Mode name -> (runner mode, rows, env keywords)."""
     base = {"num_candidates": c, "slate_size": k}
+    compiled = {**base, "backend": "compiled"}
+    light = {**compiled, "observation": "ids", "info_keys": ()}
     return {
         "single/numpy": ("single", 1, {**base, "backend": "numpy"}),
-        "single/compiled": ("single", 1, {**base, "backend": "compiled"}),
-        "native/numpy": ("native", args.num_envs, {**base, "backend": "numpy"}),
-        "native/compiled/1": ("native", args.num_envs, {**base, "backend": "compiled"}),
-        "native/compiled/2": (
-            "native", args.num_envs, {**base, "backend": "compiled", "num_threads": 2}
-        ),  # fmt: skip
-        "native/compiled/1/light": (
-            "native", args.num_envs,
-            {**base, "backend": "compiled", "observation": "ids", "info_keys": (), "copy": False},
-        ),  # fmt: skip
-        "single/compiled/light": (
-            "single", 1, {**base, "backend": "compiled", "observation": "ids", "info_keys": ()}
-        ),
-        "native@sync": ("native", args.sync_envs, base),
-        "sync": ("sync", args.sync_envs, base),
+        "single/compiled": ("single", 1, compiled),
+        "native/numpy": ("native", num_envs, {**base, "backend": "numpy"}),
+        "native/compiled/1": ("native", num_envs, compiled),
+        "native/compiled/2": ("native", num_envs, {**compiled, "num_threads": 2}),
+        "native/compiled/1/light": ("native", num_envs, {**light, "copy": False}),
+        "single/compiled/light": ("single", 1, light),
+        "native@sync": ("native", sync_envs, base),
+        "sync": ("sync", sync_envs, base),
     }
+
+
+def measure(
+    mode: str, c: int, k: int, seconds: float, seed: int, num_envs: int, sync_envs: int
+) -> dict[str, Any]:
+    """Time one mode of configuration ``c x k``: one record (:func:`time_steps`' rates, the path
+    the timed steps ran on and the process that measured them)."""
+    kind, n, kwargs = _modes(num_envs, sync_envs, c, k)[mode]
+    slates = random_slates(np.random.default_rng(seed), 8, n, c, k)
+    runner = Runner(kind, n, kwargs, seed)
+    record: dict[str, Any] = time_steps(runner, slates, seconds)
+    record["compiled"] = runner.compiled()
+    record["pid"] = os.getpid()
+    runner.close()
+    return record
 
 
 RATIOS = {
@@ -154,8 +185,9 @@ RATIOS = {
 """Ratio name -> (numerator mode, denominator mode), taken within each round."""
 
 
-def summarise(rounds: list[dict[str, dict[str, dict[str, float]]]]) -> dict[str, Any]:
-    """Medians per (config, mode) and of the within-round ratios."""
+def summarise(rounds: list[dict[str, dict[str, dict[str, Any]]]]) -> dict[str, Any]:
+    """Medians per (config, mode) of user-steps/s and of minor page faults per step, and of the
+    within-round ratios."""
     out: dict[str, Any] = {}
     configs = dict.fromkeys(cfg for r in rounds for cfg in r)
     for cfg in configs:
@@ -164,14 +196,25 @@ def summarise(rounds: list[dict[str, dict[str, dict[str, float]]]]) -> dict[str,
         medians = {
             m: statistics.median(r[m]["user_steps_per_s"] for r in per if m in r) for m in modes
         }
+        faults = {
+            m: statistics.median(r[m]["minor_faults_per_step"] for r in per if m in r)
+            for m in modes
+            if all("minor_faults_per_step" in r[m] for r in per if m in r)  # RecSim has none
+        }
         ratios = {}
         for name, (a, b) in RATIOS.items():
             values = [
-                r[a]["user_steps_per_s"] / r[b]["user_steps_per_s"] for r in per if a in r and b in r
+                r[a]["user_steps_per_s"] / r[b]["user_steps_per_s"]
+                for r in per
+                if a in r and b in r
             ]
             if values:
                 ratios[name] = statistics.median(values)
-        out[cfg] = {"median_user_steps_per_s": medians, "median_ratios": ratios}
+        out[cfg] = {
+            "median_user_steps_per_s": medians,
+            "median_minor_faults_per_step": faults,
+            "median_ratios": ratios,
+        }
     return out
 
 
@@ -183,6 +226,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "command": "slategym throughput compare " + " ".join(argv or []),
         "args": vars(args),
         "cpu_count": os.cpu_count(),
+        "isolation": "in-process" if args.in_process else "process per measurement",
+        "allocator_environment": allocator_environment(),
         "rounds": [],
     }
     for index in range(args.rounds):
@@ -190,14 +235,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         report["rounds"].append(record)
         for c, k in configs:
             cfg = record[f"{c}x{k}"] = {}
-            for mode, (kind, n, kwargs) in _modes(args, c, k).items():
-                slates = random_slates(np.random.default_rng(args.seed), 8, n, c, k)
-                runner = Runner(kind, n, kwargs, args.seed)
-                cfg[mode] = time_steps(runner, slates, args.seconds)
-                runner.close()
+            for mode in args.modes:
+                cfg[mode] = measurement(
+                    "compare", args.in_process, mode=mode, c=c, k=k, seconds=args.seconds,
+                    seed=args.seed, num_envs=args.num_envs, sync_envs=args.sync_envs,
+                )  # fmt: skip
                 cfg[mode]["loadavg"] = os.getloadavg()[0]
                 print(f"round {index} {c}x{k} {mode:<24} {cfg[mode]['user_steps_per_s']:>12,.0f} "
-                      "user-steps/s", flush=True)  # fmt: skip
+                      f"user-steps/s {cfg[mode]['minor_faults_per_step']:>8,.1f} faults/step",
+                      flush=True)  # fmt: skip
                 if mode == "single/compiled" and args.recsim_python is not None:
                     cfg["recsim"] = recsim_steps(args.recsim_python, c, k, args.seconds, args.seed)
                     print(f"round {index} {c}x{k} {'recsim':<24} "
