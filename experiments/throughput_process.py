@@ -21,6 +21,7 @@ process that measured it.
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import os
 import subprocess
@@ -74,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     (text,) = sys.argv[1:] if argv is None else argv
     spec = json.loads(text)
     function = _function(spec["kind"])
+    inspect.signature(function).bind(**spec["kwargs"])  # a wrong keyword fails before numba loads
     from slategym import kernels
 
     if kernels.setting() != "numpy":

@@ -4,19 +4,21 @@ bad arguments before doing any work (speed itself is a benchmark figure, not a t
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
 import pytest
 
-from experiments import throughput
+from experiments import throughput, throughput_process
 
 
 def test_quick_run_writes_every_mode_and_config(tmp_path: Path) -> None:
     out = tmp_path / "sub" / "throughput.json"
     report = throughput.main(
-        ["--quick", "--sizes", "1", "3", "--seconds", "0.02", "--out", str(out), "--plot"]
-    )
+        ["--quick", "--sizes", "1", "3", "--seconds", "0.02", "--out", str(out), "--plot",
+         "--in-process"]
+    )  # fmt: skip
     assert out.exists() and out.with_suffix(".png").stat().st_size > 0
     data = json.loads(out.read_text())
     assert data["results"] == report["results"]
@@ -28,6 +30,8 @@ def test_quick_run_writes_every_mode_and_config(tmp_path: Path) -> None:
         assert r["steps"] >= 3 and r["peak_bytes"] > 0
         if r["mode"] == "native":
             assert r["state_bytes_per_user"] > 0
+        assert r["pid"] == os.getpid() and r["minor_faults_per_step"] >= 0
+    assert data["isolation"] == "in-process"
     ratio_keys = {(r["config"], r["num_envs"]) for r in data["ratios"]}
     assert ratio_keys == {(c, n) for c in ("10x2", "100x10") for n in (1, 3)}
     assert all(r["native_over_sync"] > 0 for r in data["ratios"])
@@ -51,6 +55,7 @@ def test_loop_modes_stop_at_loop_max(tmp_path: Path) -> None:
             "0.01",
             "--out",
             str(out),
+            "--in-process",
         ]  # fmt: skip
     )
     sizes = {(r["mode"], r["num_envs"]) for r in report["results"]}
@@ -59,7 +64,8 @@ def test_loop_modes_stop_at_loop_max(tmp_path: Path) -> None:
 
 def test_observation_modes_are_timed_back_to_back_with_their_ratio(tmp_path: Path) -> None:
     argv = ["--observations", "full", "ids", "--configs", "5x2", "--modes", "native",
-            "--sizes", "2", "--seconds", "0.01", "--out", str(tmp_path / "o.json")]  # fmt: skip
+            "--sizes", "2", "--seconds", "0.01", "--out", str(tmp_path / "o.json"),
+            "--in-process"]  # fmt: skip
     report = throughput.main(argv)
     rows = [(r["config"], r["observation"], r["num_envs"]) for r in report["results"]]
     assert rows == [("5x2", "full", 2), ("5x2/ids", "ids", 2)]
@@ -107,9 +113,10 @@ def test_compare_report_measures_every_mode_and_ratio(tmp_path: Path) -> None:
     """``slategym throughput compare`` on a tiny budget (no RecSim): every mode, every ratio."""
     out = tmp_path / "compare.json"
     argv = ["compare", "--seconds", "0.02", "--rounds", "1", "--num-envs", "8", "--sync-envs", "2",
-            "--configs", "5x2", "--out", str(out)]  # fmt: skip
+            "--configs", "5x2", "--out", str(out), "--in-process"]  # fmt: skip
     report = throughput.main(argv)
     assert json.loads(out.read_text())["summary"] == report["summary"]
+    assert {r["pid"] for r in report["rounds"][0]["5x2"].values()} == {os.getpid()}
     summary = report["summary"]["5x2"]
     assert set(summary["median_user_steps_per_s"]) == {
         "single/numpy", "single/compiled", "native/numpy", "native/compiled/1",
@@ -131,6 +138,7 @@ def test_compare_report_measures_every_mode_and_ratio(tmp_path: Path) -> None:
         (["--rounds", "0"], "--rounds"),
         (["--seconds", "0"], "--seconds"),
         (["--recsim-python", "/no/such/python"], "--recsim-python"),
+        (["--modes", "native/compiled/3"], "--modes"),
     ],
 )
 def test_compare_rejects_bad_arguments(tmp_path: Path, args: list[str], names: str) -> None:
@@ -138,3 +146,43 @@ def test_compare_rejects_bad_arguments(tmp_path: Path, args: list[str], names: s
     with pytest.raises(ValueError, match=names):
         throughput.main(["compare", *args, "--out", str(out)])
     assert not out.exists()
+
+
+def test_sweep_measures_each_row_in_its_own_fresh_process(tmp_path: Path) -> None:
+    """The default: every measurement in a new process (not this one), kernels loaded before the
+    timed steps, so the auto backend's rows ran compiled; the rows still come back in order."""
+    out = tmp_path / "p.json"
+    argv = ["--configs", "5x2", "--modes", "native", "single", "--sizes", "2", "--seconds", "0.01",
+            "--out", str(out)]  # fmt: skip
+    report = throughput.main(argv)
+    rows = report["results"]
+    assert [(r["mode"], r["num_envs"]) for r in rows] == [("native", 2), ("single", 2)]
+    pids = [r["pid"] for r in rows]
+    assert len(set(pids)) == 2 and os.getpid() not in pids
+    assert all(r["compiled"] for r in rows) and report["isolation"] == "process per measurement"
+    assert json.loads(out.read_text())["results"] == rows
+
+
+def test_compare_measures_each_mode_in_its_own_process_in_the_given_order(tmp_path: Path) -> None:
+    """``--modes`` picks and orders the modes; each record comes from its own process and says
+    which path its timed steps ran on (numpy, or compiled even for the auto backend)."""
+    out = tmp_path / "c.json"
+    modes = ["native@sync", "native/numpy"]
+    argv = ["compare", "--seconds", "0.01", "--rounds", "1", "--num-envs", "4", "--sync-envs", "2",
+            "--configs", "5x2", "--modes", *modes, "--out", str(out)]  # fmt: skip
+    report = throughput.main(argv)
+    records = report["rounds"][0]["5x2"]
+    assert list(records) == modes
+    pids = [r["pid"] for r in records.values()]
+    assert len(set(pids)) == len(modes) and os.getpid() not in pids
+    assert [r["compiled"] for r in records.values()] == [True, False]
+    assert all(r["minor_faults_per_step"] >= 0 for r in records.values())
+    assert set(report["summary"]["5x2"]["median_minor_faults_per_step"]) == set(modes)
+    assert json.loads(out.read_text())["rounds"] == report["rounds"]
+
+
+def test_a_failing_measurement_process_raises_with_its_stderr() -> None:
+    with pytest.raises(RuntimeError, match="missing a required argument: 'c'"):
+        throughput_process.measurement("compare", False, mode="sync", candidates=5)
+    with pytest.raises(ValueError, match="kind='nope'"):
+        throughput_process.measurement("nope", True)
