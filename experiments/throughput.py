@@ -30,7 +30,9 @@ Each measurement runs in a fresh process (:mod:`experiments.throughput_process`)
 does not depend on what was measured before it (glibc's allocator adapts to the blocks a process
 has freed: the first configuration that allocates fresh megabyte arrays in a process page-faults
 where a later one does not; ``minor_faults_per_step`` in every row shows it).
-``--in-process`` measures everything in this process, in order, as before.
+By default the measurement processes run with glibc's malloc thresholds pinned (``--malloc
+pinned``; ``adaptive`` is glibc's default), so that the figures do not depend on the allocation
+history either; ``--in-process`` measures everything in this process, in order, as before.
 
 Results are rewritten to ``--out`` (JSON) after every measurement; ``--plot`` (to ``--plot-path``) draws
 user-steps/s against ``N`` (log-log, one line per configuration and mode).
@@ -53,14 +55,14 @@ import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import gymnasium as gym
 import numpy as np
 
 import slategym
 from experiments import cli_args
-from experiments.throughput_process import allocator_environment, measurement
+from experiments.throughput_process import measurement
 from experiments.throughput_report import (
     MODES,
     memory_fit,
@@ -117,6 +119,9 @@ class Args:
     in_process: bool = False
     """Measure everything in this process, one after the other, instead of one fresh process per
     measurement (the order then biases the figures; faster for tiny budgets)."""
+    malloc: Literal["pinned", "adaptive"] = "pinned"
+    """glibc's malloc thresholds in the measurement processes: pinned at the ceiling of its
+    adaptation (figures independent of the allocation history), or adaptive (glibc's default)."""
 
     def check(self) -> None:
         """Every value, before any measurement (ValueError naming the field)."""
@@ -352,7 +357,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
         },
         "seconds_per_measurement": seconds,
         "isolation": "in-process" if opts.in_process else "process per measurement",
-        "allocator_environment": allocator_environment(),
+        "malloc": "adaptive" if opts.in_process else opts.malloc,
         "results": [],
     }
     results: list[dict] = report["results"]
@@ -363,8 +368,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
                     continue
                 for observation in dict.fromkeys(opts.observations):
                     row = measurement(
-                        "sweep", opts.in_process, mode=mode, n=n, c=c, k=k, seconds=seconds,
-                        seed=opts.seed, observation=observation,
+                        "sweep", opts.in_process, report["malloc"], mode=mode, n=n, c=c, k=k,
+                        seconds=seconds, seed=opts.seed, observation=observation,
                     )  # fmt: skip
                     results.append(row)
                     print(

@@ -21,10 +21,12 @@ The rounds interleave every mode, so that the ratios (computed within each round
 compare figures taken at the same time on a shared machine. Each measurement runs in a fresh
 process (:mod:`experiments.throughput_process`), so that its figure does not depend on the modes
 measured before it in the same process (the allocator's state: see ``docs/performance.md``,
-*Measurement: one process per measurement*); ``--in-process`` measures them all in this process,
-in order, as before. ``--modes`` picks and orders the modes. Every record carries its ``pid``
-and ``minor_faults_per_step``. Results are rewritten to ``--out`` after every measurement. Never run in CI (minutes, and RecSim's own venv); the tests run it on a
-tiny budget without RecSim.
+*Measurement: one process per measurement*), with glibc's malloc thresholds pinned (``--malloc
+pinned``, the default; ``adaptive`` leaves glibc's) in it and in RecSim's process;
+``--in-process`` measures them all in this process, in order, as before. ``--modes`` picks and
+orders the modes. Every record carries its ``pid``, ``minor_faults_per_step`` and whether its
+timed steps ran ``compiled``. Results are rewritten to ``--out`` after every measurement. Never run
+in CI (minutes, and RecSim's own venv); the tests run it on a tiny budget without RecSim.
 """
 
 from __future__ import annotations
@@ -37,13 +39,13 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import tyro
 
 from experiments.throughput import Runner, random_slates, timed_steps
-from experiments.throughput_process import allocator_environment, measurement
+from experiments.throughput_process import allocator_environment, measurement, worker_environment
 
 REFERENCE = Path(__file__).resolve().parent / "recsim_reference.py"
 MODES = (
@@ -75,6 +77,9 @@ class Args:
     in_process: bool = False
     """Measure every mode in this process, one after the other, instead of one fresh process per
     measurement (the order then biases the figures)."""
+    malloc: Literal["pinned", "adaptive"] = "pinned"
+    """glibc's malloc thresholds in the measurement processes and RecSim's: pinned at the ceiling
+    of its adaptation (figures independent of the allocation history), or adaptive (its default)."""
     out: str = "results/throughput_compare.json"
     """JSON output path."""
 
@@ -121,14 +126,18 @@ def time_steps(runner: Runner, slates: np.ndarray, seconds: float) -> dict[str, 
     }
 
 
-def recsim_steps(python: str, c: int, k: int, seconds: float, seed: int) -> dict[str, float]:
-    """One round of RecSim's interest_evolution single env (``recsim_reference.py throughput``)."""
+def recsim_steps(
+    python: str, c: int, k: int, seconds: float, seed: int, malloc: str = "pinned"
+) -> dict[str, Any]:
+    """One round of RecSim's interest_evolution single env (``recsim_reference.py throughput``),
+    in its own process with the same allocator settings as ours (``malloc``)."""
     command = [
         python, str(REFERENCE), "throughput", "--env", "interest_evolution",
         "--num-candidates", str(c), "--slate-size", str(k), "--seconds", str(seconds),
         "--rounds", "1", "--seed", str(seed), "--jsonl",
     ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    environ = worker_environment(malloc)
+    done = subprocess.run(command, capture_output=True, text=True, check=True, env=environ)
     for line in done.stdout.splitlines():
         if line.startswith("{") and '"throughput_round"' in line:
             record = json.loads(line)
@@ -136,6 +145,7 @@ def recsim_steps(python: str, c: int, k: int, seconds: float, seed: int) -> dict
                 "steps_per_s": record["steps_per_s"],
                 "user_steps_per_s": record["steps_per_s"],
                 "user_steps_per_cpu_s": record["steps_per_cpu_s"],
+                "allocator_environment": allocator_environment(environ),
             }
     raise RuntimeError(f"no throughput record in the output of {' '.join(command)}")
 
@@ -222,12 +232,13 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = tyro.cli(Args, args=argv)
     configs = _check(args)
     out = Path(args.out)
+    malloc = "adaptive" if args.in_process else args.malloc  # in-process: the environment as it is
     report: dict[str, Any] = {
         "command": "slategym throughput compare " + " ".join(argv or []),
         "args": vars(args),
         "cpu_count": os.cpu_count(),
         "isolation": "in-process" if args.in_process else "process per measurement",
-        "allocator_environment": allocator_environment(),
+        "malloc": malloc,
         "rounds": [],
     }
     for index in range(args.rounds):
@@ -237,15 +248,18 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             cfg = record[f"{c}x{k}"] = {}
             for mode in args.modes:
                 cfg[mode] = measurement(
-                    "compare", args.in_process, mode=mode, c=c, k=k, seconds=args.seconds,
-                    seed=args.seed, num_envs=args.num_envs, sync_envs=args.sync_envs,
+                    "compare", args.in_process, malloc, mode=mode, c=c, k=k,
+                    seconds=args.seconds, seed=args.seed, num_envs=args.num_envs,
+                    sync_envs=args.sync_envs,
                 )  # fmt: skip
                 cfg[mode]["loadavg"] = os.getloadavg()[0]
                 print(f"round {index} {c}x{k} {mode:<24} {cfg[mode]['user_steps_per_s']:>12,.0f} "
                       f"user-steps/s {cfg[mode]['minor_faults_per_step']:>8,.1f} faults/step",
                       flush=True)  # fmt: skip
                 if mode == "single/compiled" and args.recsim_python is not None:
-                    cfg["recsim"] = recsim_steps(args.recsim_python, c, k, args.seconds, args.seed)
+                    cfg["recsim"] = recsim_steps(
+                        args.recsim_python, c, k, args.seconds, args.seed, malloc
+                    )
                     print(f"round {index} {c}x{k} {'recsim':<24} "
                           f"{cfg['recsim']['steps_per_s']:>12,.0f} steps/s", flush=True)  # fmt: skip
                 report["summary"] = summarise(report["rounds"])

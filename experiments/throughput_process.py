@@ -1,21 +1,27 @@
-"""One throughput measurement per fresh process: the worker of ``slategym throughput`` and
-``slategym throughput compare``.
+"""One throughput measurement per fresh process, with glibc's allocator thresholds pinned: the
+worker of ``slategym throughput`` and ``slategym throughput compare``.
 
-Why: within one process, a measurement's figure depends on what the process did before it. glibc
-adapts its ``malloc`` thresholds (``M_MMAP_THRESHOLD``, ``M_TRIM_THRESHOLD``) to the largest
-blocks freed so far, so the first configuration that allocates and frees fresh 1–2 MB arrays
-every step hands them back to the system and page-faults them in again, while a configuration
-measured after a larger env was closed does not (``minor_faults_per_step`` in the records shows
-it; the figures are in ``docs/performance.md``, *Measurement: one process per measurement*). With
-every measurement in its own process, each starts from the same state, whatever the order.
+Why: a measurement's figure depends on the allocation history of the process that takes it. glibc
+adapts its ``malloc`` thresholds (``M_MMAP_THRESHOLD``, ``M_TRIM_THRESHOLD``) to the blocks freed so
+far; until they exceed a step's fresh 1–2 MB arrays, every step hands those pages back to the
+system and faults them in again (about 1,000 minor faults per step for the native env of 4096 rows
+at 10x2, 2–2.5x slower). Within one process the first configuration that allocates such arrays
+pays that and a later one does not, so the order of the modes biased their figures; and in a fresh
+process whether the thresholds ever rise depends on details as small as whether numba's cache was
+loaded in a thread or which array was freed first. So by default:
 
-:func:`measurement` runs one measurement function either here (``in_process=True``) or in a fresh
-``python -m experiments.throughput_process SPEC`` (the same interpreter and environment, so
-``MALLOC_*``/``GLIBC_TUNABLES`` settings and ``SLATEGYM_KERNELS`` reach it), which loads the compiled
-kernels first (:func:`slategym.kernels.wait`: they are read from numba's disk cache, or compiled
-once if it is empty), so that neither the timed steps nor the ``tracemalloc`` peak of the sweep
-include numba, then prints its record as one JSON line. Every record carries the ``pid`` of the
-process that measured it.
+* each measurement runs in a fresh ``python -m experiments.throughput_process SPEC`` (same
+  interpreter, same environment), which loads the compiled kernels first
+  (:func:`slategym.kernels.wait`: from numba's disk cache, or compiled once if it is empty), so
+  that neither the timed steps nor the sweep's ``tracemalloc`` peak include numba, then prints its
+  record as one JSON line;
+* ``malloc="pinned"``: the worker's environment fixes the two thresholds at the ceiling glibc's own
+  adaptation can reach (``MALLOC_MMAP_THRESHOLD_`` = 32 MiB, ``MALLOC_TRIM_THRESHOLD_`` = twice
+  that), unless the environment sets them already; ``"adaptive"`` leaves glibc's defaults.
+
+Every record carries the ``pid`` of the process that measured it and that process's allocator
+variables (``allocator_environment``); figures and commands are in ``docs/performance.md``,
+*Measurement: one process per measurement*.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 FUNCTIONS = {
@@ -38,12 +44,29 @@ MARKER = "THROUGHPUT-RECORD "
 """Prefix of the worker's result line on stdout (anything else it prints is ignored)."""
 ALLOCATOR_VARIABLES = ("GLIBC_TUNABLES", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_",
                        "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_", "MALLOC_ARENA_MAX")  # fmt: skip
-"""Environment variables that change glibc's allocator; a report records those that are set."""
+"""Environment variables that change glibc's allocator; a record names those that are set."""
+PINNED = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(64 << 20)}
+"""``malloc="pinned"``: the largest mmap threshold glibc's dynamic adaptation reaches on 64-bit
+(``DEFAULT_MMAP_THRESHOLD_MAX``) and the trim threshold it pairs with it (twice that)."""
+MALLOC = ("pinned", "adaptive")
 
 
-def allocator_environment() -> dict[str, str]:
-    """The allocator settings of this process's environment (inherited by the workers)."""
-    return {name: os.environ[name] for name in ALLOCATOR_VARIABLES if name in os.environ}
+def allocator_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The allocator variables set in ``environ`` (default: this process's environment)."""
+    environ = os.environ if environ is None else environ
+    return {name: environ[name] for name in ALLOCATOR_VARIABLES if name in environ}
+
+
+def worker_environment(malloc: str) -> dict[str, str]:
+    """The environment of a measurement process (or RecSim's): this one's, and with ``"pinned"``
+    the thresholds of :data:`PINNED` where the environment does not set them."""
+    if malloc not in MALLOC:
+        raise ValueError(f"malloc={malloc!r} is not allowed: expected one of {list(MALLOC)}")
+    environ = dict(os.environ)
+    if malloc == "pinned":
+        for name, value in PINNED.items():
+            environ.setdefault(name, value)
+    return environ
 
 
 def _function(kind: str) -> Any:
@@ -53,14 +76,16 @@ def _function(kind: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def measurement(kind: str, in_process: bool, **kwargs: Any) -> dict[str, Any]:
-    """One record of ``FUNCTIONS[kind](**kwargs)``, measured in this process or in a fresh one."""
+def measurement(kind: str, in_process: bool, malloc: str, **kwargs: Any) -> dict[str, Any]:
+    """One record of ``FUNCTIONS[kind](**kwargs)``, measured in this process (as it is: ``malloc``
+    cannot change a running process's allocator) or in a fresh one."""
     function = _function(kind)
+    environ = worker_environment(malloc)
     if in_process:
-        return dict(function(**kwargs))
+        return {**function(**kwargs), "allocator_environment": allocator_environment()}
     spec = json.dumps({"kind": kind, "kwargs": kwargs})
     command = [sys.executable, "-m", __name__, spec]
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True, env=environ)
     records = [line for line in done.stdout.splitlines() if line.startswith(MARKER)]
     if done.returncode != 0 or len(records) != 1:
         raise RuntimeError(
@@ -80,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
 
     if kernels.setting() != "numpy":
         kernels.wait()  # numba's cache is loaded (or filled) before anything is built or timed
-    record = dict(function(**spec["kwargs"]))
+    record = {**function(**spec["kwargs"]), "allocator_environment": allocator_environment()}
     print(MARKER + json.dumps(record), flush=True)
     return record
 

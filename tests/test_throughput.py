@@ -149,8 +149,9 @@ def test_compare_rejects_bad_arguments(tmp_path: Path, args: list[str], names: s
 
 
 def test_sweep_measures_each_row_in_its_own_fresh_process(tmp_path: Path) -> None:
-    """The default: every measurement in a new process (not this one), kernels loaded before the
-    timed steps, so the auto backend's rows ran compiled; the rows still come back in order."""
+    """The default: every measurement in a new process (not this one) with glibc's thresholds
+    pinned, kernels loaded before the timed steps, so the auto backend's rows ran compiled; the
+    rows still come back in order."""
     out = tmp_path / "p.json"
     argv = ["--configs", "5x2", "--modes", "native", "single", "--sizes", "2", "--seconds", "0.01",
             "--out", str(out)]  # fmt: skip
@@ -160,6 +161,10 @@ def test_sweep_measures_each_row_in_its_own_fresh_process(tmp_path: Path) -> Non
     pids = [r["pid"] for r in rows]
     assert len(set(pids)) == 2 and os.getpid() not in pids
     assert all(r["compiled"] for r in rows) and report["isolation"] == "process per measurement"
+    environ = throughput_process.worker_environment("pinned")
+    pinned = throughput_process.allocator_environment(environ)
+    assert set(throughput_process.PINNED) <= set(pinned)
+    assert all(r["allocator_environment"] == pinned for r in rows)
     assert json.loads(out.read_text())["results"] == rows
 
 
@@ -169,13 +174,16 @@ def test_compare_measures_each_mode_in_its_own_process_in_the_given_order(tmp_pa
     out = tmp_path / "c.json"
     modes = ["native@sync", "native/numpy"]
     argv = ["compare", "--seconds", "0.01", "--rounds", "1", "--num-envs", "4", "--sync-envs", "2",
-            "--configs", "5x2", "--modes", *modes, "--out", str(out)]  # fmt: skip
+            "--configs", "5x2", "--modes", *modes, "--malloc", "adaptive",
+            "--out", str(out)]  # fmt: skip
     report = throughput.main(argv)
     records = report["rounds"][0]["5x2"]
     assert list(records) == modes
     pids = [r["pid"] for r in records.values()]
     assert len(set(pids)) == len(modes) and os.getpid() not in pids
     assert [r["compiled"] for r in records.values()] == [True, False]
+    mine = throughput_process.allocator_environment()  # adaptive: the environment as it is
+    assert all(r["allocator_environment"] == mine for r in records.values())
     assert all(r["minor_faults_per_step"] >= 0 for r in records.values())
     assert set(report["summary"]["5x2"]["median_minor_faults_per_step"]) == set(modes)
     assert json.loads(out.read_text())["rounds"] == report["rounds"]
@@ -183,6 +191,8 @@ def test_compare_measures_each_mode_in_its_own_process_in_the_given_order(tmp_pa
 
 def test_a_failing_measurement_process_raises_with_its_stderr() -> None:
     with pytest.raises(RuntimeError, match="missing a required argument: 'c'"):
-        throughput_process.measurement("compare", False, mode="sync", candidates=5)
+        throughput_process.measurement("compare", False, "pinned", mode="sync", candidates=5)
     with pytest.raises(ValueError, match="kind='nope'"):
-        throughput_process.measurement("nope", True)
+        throughput_process.measurement("nope", True, "pinned")
+    with pytest.raises(ValueError, match="malloc='fixed'"):
+        throughput_process.worker_environment("fixed")
