@@ -46,6 +46,7 @@ import tyro
 
 from experiments.throughput import Runner, random_slates, timed_steps
 from experiments.throughput_process import allocator_environment, measurement, worker_environment
+from experiments.throughput_report import write
 
 REFERENCE = Path(__file__).resolve().parent / "recsim_reference.py"
 MODES = (
@@ -263,19 +264,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                     print(f"round {index} {c}x{k} {'recsim':<24} "
                           f"{cfg['recsim']['steps_per_s']:>12,.0f} steps/s", flush=True)  # fmt: skip
                 report["summary"] = summarise(report["rounds"])
-                _write(out, report)
+                write(out, report)
     for cfg, s in report["summary"].items():
         for name, value in s["median_ratios"].items():
             print(f"{cfg}: {name} = {value:.2f}x")
     print(f"results: {out}")
     return report
-
-
-def _write(path: Path, report: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(report, indent=2) + "\n")
-    os.replace(tmp, path)
 
 
 if __name__ == "__main__":
