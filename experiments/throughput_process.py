@@ -4,8 +4,8 @@ worker of ``slategym throughput`` and ``slategym throughput compare``.
 Why: a measurement's figure depends on the allocation history of the process that takes it. glibc
 adapts its ``malloc`` thresholds (``M_MMAP_THRESHOLD``, ``M_TRIM_THRESHOLD``) to the blocks freed so
 far; until they exceed a step's fresh 1–2 MB arrays, every step hands those pages back to the
-system and faults them in again (about 1,000 minor faults per step for the native env of 4096 rows
-at 10x2; 1.44x slower in interleaved pairs on the loaded machine). Within one process a path pays
+system and faults them in again (hundreds of minor faults per step for the native env of 4096 rows
+at 10x2, up to 1.5x slower; figures in ``docs/performance.md``). Within one process a path pays
 that the first time it runs and not later, so the order of the modes biased their figures; in a
 fresh process whether the thresholds ever rise depends on details as small as whether numba's cache
 was loaded in a thread or which array was freed first. So by default:
