@@ -148,24 +148,22 @@ def test_compare_rejects_bad_arguments(tmp_path: Path, args: list[str], names: s
     assert not out.exists()
 
 
-def test_sweep_measures_each_row_in_its_own_fresh_process(tmp_path: Path) -> None:
-    """The default: every measurement in a new process (not this one) with glibc's thresholds
-    pinned, kernels loaded before the timed steps, so the auto backend's rows ran compiled; the
-    rows still come back in order."""
+def test_sweep_measures_in_a_fresh_process_with_pinned_thresholds(tmp_path: Path) -> None:
+    """The default: the measurement runs in a new process (not this one) with glibc's thresholds
+    pinned, the kernels loaded before the timed steps, so the auto backend's steps ran compiled.
+    (Distinct processes per measurement: the compare test below.)"""
     out = tmp_path / "p.json"
-    argv = ["--configs", "5x2", "--modes", "native", "single", "--sizes", "2", "--seconds", "0.01",
+    argv = ["--configs", "5x2", "--modes", "native", "--sizes", "2", "--seconds", "0.01",
             "--out", str(out)]  # fmt: skip
     report = throughput.main(argv)
-    rows = report["results"]
-    assert [(r["mode"], r["num_envs"]) for r in rows] == [("native", 2), ("single", 2)]
-    pids = [r["pid"] for r in rows]
-    assert len(set(pids)) == 2 and os.getpid() not in pids
-    assert all(r["compiled"] for r in rows) and report["isolation"] == "process per measurement"
+    (row,) = report["results"]
+    assert row["pid"] != os.getpid() and row["compiled"] and row["mode"] == "native"
+    assert report["isolation"] == "process per measurement" and report["malloc"] == "pinned"
     environ = throughput_process.worker_environment("pinned")
     pinned = throughput_process.allocator_environment(environ)
     assert set(throughput_process.PINNED) <= set(pinned)
-    assert all(r["allocator_environment"] == pinned for r in rows)
-    assert json.loads(out.read_text())["results"] == rows
+    assert row["allocator_environment"] == pinned
+    assert json.loads(out.read_text())["results"] == [row]
 
 
 def test_compare_measures_each_mode_in_its_own_process_in_the_given_order(tmp_path: Path) -> None:
