@@ -90,8 +90,8 @@ def step_workspace(
     ``k``, ``d`` latent dimensions and ``t`` topics (one set per thread: the kernels do not
     allocate)."""
     blocks = BLOCK_ROWS * (iw[I_STEP_UNIFORMS] - iw[I_U_CHOICE] + 6 * k + 2)
-    row = 3 * k + 1 + 2 * (R.HOURS + 1) + d + t
-    ints, bools = BLOCK_ROWS * k, 2 * BLOCK_ROWS * k + k
+    row = 3 * k + 1 + 2 * (R.HOURS + 1) + d
+    ints, bools = BLOCK_ROWS * k + k, 2 * BLOCK_ROWS * k + k
     return np.empty(blocks + row), np.empty(ints, np.int64), np.empty(bools, np.bool_)
 
 
@@ -222,8 +222,8 @@ def step_rows(
     cum = work_f[at + R.HOURS + 1 : at + 2 * (R.HOURS + 1)]
     at += 2 * (R.HOURS + 1)
     pulled = work_f[at : at + d]
-    per_topic = work_f[at + d : at + d + t]
     items_blk = work_i[0 : BLOCK_ROWS * k]
+    clicked_topics = work_i[BLOCK_ROWS * k : BLOCK_ROWS * k + k]
     valid_blk = work_b[0 : BLOCK_ROWS * k]
     clicks_blk = work_b[BLOCK_ROWS * k : 2 * BLOCK_ROWS * k]
     buys = work_b[2 * BLOCK_ROWS * k : 2 * BLOCK_ROWS * k + k]
@@ -317,9 +317,13 @@ def step_rows(
             sat = user.satisfaction_after(satisfaction[r], happiness, up[SAT_RATE])
             s_streak = 0 if n_clicks > 0 else streak[r] + 1
             if up[DRIFT]:
+                # the sum's first term written with its start (0.0 + x, as the sum computes it:
+                # zeroing the row first, element by element, stalled the vector loads below on
+                # store forwarding)
+                c0, row0 = np.float64(clicks_row[0]), items[0]
                 for q in range(d):
-                    pulled[q] = 0.0
-                for j in range(k):
+                    pulled[q] = 0.0 + c0 * item_table[row0, q]
+                for j in range(1, k):
                     cj = np.float64(clicks_row[j])
                     row = items[j]
                     for q in range(d):
@@ -331,16 +335,20 @@ def step_rows(
             else:
                 for q in range(d):
                     o_interests[r, q] = interests[r, q]
-            for q in range(t):
-                o_fatigue[r, q] = up[DECAY] * fatigue[r, q]
             if up[W_F]:  # decayed + clicks per topic (counted first, as np.bincount does)
-                for q in range(t):
-                    per_topic[q] = 0.0
+                n_topics = 0
                 for j in range(k):
                     if clicks_row[j]:
-                        per_topic[topic[items[j]]] += 1.0
+                        clicked_topics[n_topics] = topic[items[j]]
+                        n_topics += 1
                 for q in range(t):
-                    o_fatigue[r, q] = o_fatigue[r, q] + per_topic[q]
+                    count = 0
+                    for i in range(n_topics):
+                        count += clicked_topics[i] == q
+                    o_fatigue[r, q] = up[DECAY] * fatigue[r, q] + np.float64(count)
+            else:
+                for q in range(t):
+                    o_fatigue[r, q] = up[DECAY] * fatigue[r, q]
             leave_blk[b] = user.leave_logit(
                 sat, s_streak, patience[user_id[r]], up[L_0], up[L_S], up[L_N]
             )
