@@ -140,6 +140,8 @@ class SlateRecVectorEnv(VectorEnv):
       ``envs.state`` is overwritten two steps later; copy it (``envs.state.take(rows)``) to keep it.
       What ``step`` returns (observations, rewards, flags, info) is fresh, as before.
     * v0, slategym 0.2: ``copy=False``. Observations are unchanged.
+    * v0, slategym 0.2: with ``copy=True`` on the compiled path, the arrays of an observation the
+      caller has dropped are reused (``slategym.recycle``); one still referenced never changes.
     * v0, slategym 0.2: ``info_keys`` (the step keys to report; reset keys are always there for
       the rows reset in a step) and ``last_step_info()``. The default ``info`` is unchanged.
     * v0, slategym 0.2: ``observation="ids"`` and the shared table ``item_features``. The default
