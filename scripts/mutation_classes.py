@@ -69,7 +69,7 @@ MUTANTS = [
            "hours = np.arange(HOURS) + 0.5", "hours = np.arange(HOURS) + 0.0", T_TIME),
     Mutant("timeline: night main bump at 23:00 (busiest slot 23)", "slategym/timeline.py",
            '"night": ((23.5, 1.0), (1.5, 0.6)', '"night": ((23.0, 1.0), (1.5, 0.6)', T_TIME),
-    Mutant("simulator: fast duplicate path misses a repeat K-1 apart", "slategym/simulator.py",
+    Mutant("simulator: fast duplicate path misses a repeat K-1 apart", "slategym/slates.py",
            "for d in range(1, k))", "for d in range(1, k - 1))", T_SIM),
     Mutant("simulator: dwell does not advance the clock", "slategym/simulator.py",
            "clock = state.clock + c.step_minutes + np.add.reduce(dwell, axis=1)",
@@ -88,9 +88,9 @@ MUTANTS = [
            '"engagement": lambda o: o.dwell.mean(axis=1)', T_REWARD),
     # mutmut forks its workers from a process whose cache of comparison masks is already filled,
     # so it cannot see these two; a fresh process does
-    Mutant("simulator: cached comparison mask never built", "slategym/simulator.py",
+    Mutant("simulator: cached comparison mask never built", "slategym/slates.py",
            "    if k not in _EARLIER:", "    if k in _EARLIER:", T_SIM),
-    Mutant("simulator: cached comparison mask includes the diagonal", "slategym/simulator.py",
+    Mutant("simulator: cached comparison mask includes the diagonal", "slategym/slates.py",
            "np.tri(k, k, -1, dtype=bool)", "np.tri(k, k, 0, dtype=bool)", T_SIM),
     # found by mutmut, caught by tests added for them
     Mutant("proportional: small totals treated as empty", "slategym/choice/proportional.py",

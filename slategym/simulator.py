@@ -42,6 +42,7 @@ from slategym.limits import check_limits
 from slategym.registry import make_choice_model, make_item_model, make_user_model
 from slategym.rewards import make_reward
 from slategym.rng import uniforms
+from slategym.slates import duplicate_mask, validate_slates
 from slategym.timeline import (
     MINUTES_PER_DAY,
     arrival_after,
@@ -65,29 +66,7 @@ IDS_ONLY_KEYS = ("history_response",)
 """The keys added with ``observation="ids"``: the response columns of ``history``."""
 
 
-def duplicate_mask(slates: np.ndarray) -> np.ndarray:
-    """``(N, K)`` bool, True where a slate index repeats one at an earlier position."""
-    n, k = slates.shape
-    if n >= 64 and k > 2:  # compare each pair once, one shift at a time (no (N, K, K) array)
-        if not any(np.any(slates[:, d:] == slates[:, :-d]) for d in range(1, k)):
-            return np.zeros((n, k), bool)
-    else:
-        same = slates[:, :, None] == slates[:, None, :]  # (N, K, K)
-        if np.count_nonzero(same) == n * k:  # only the diagonal: no duplicates (the usual case)
-            return np.zeros((n, k), bool)
-    same = slates[:, :, None] == slates[:, None, :]
-    return np.any(same & _earlier(k), axis=2)
-
-
-_EARLIER: dict[int, np.ndarray] = {}
 _NO_ROWS = np.zeros(0, np.int64)
-
-
-def _earlier(k: int) -> np.ndarray:
-    """``(K, K)`` bool, ``[i, j]`` True for ``j < i`` (cached)."""
-    if k not in _EARLIER:
-        _EARLIER[k] = np.tri(k, k, -1, dtype=bool)
-    return _EARLIER[k]
 
 
 class Simulator:
@@ -354,29 +333,10 @@ class Simulator:
 
     # -- slates -------------------------------------------------------------------------------------
     def validate_slates(self, slates: Any, num_rows: int) -> np.ndarray:
-        """Slates as an ``(N, K)`` int64 array, or ValueError naming what is allowed."""
+        """Slates as an ``(N, K)`` int64 array, or ValueError naming what is allowed
+        (:func:`slategym.slates.validate_slates`)."""
         c = self.config
-        arr = np.asarray(slates)
-        expected = (num_rows, c.slate_size)
-        if arr.shape != expected:
-            raise ValueError(
-                f"slate has shape {arr.shape}, expected {expected}: {c.slate_size} candidate "
-                f"indices in [0, {c.num_candidates - 1}] per row"
-            )
-        if arr.dtype.kind not in "iu":
-            raise ValueError(
-                f"slate has dtype {arr.dtype}, expected integers: candidate indices in "
-                f"[0, {c.num_candidates - 1}]"
-            )
-        arr = arr.astype(np.int64, copy=False)
-        # One comparison: a negative index viewed as uint64 is huge, so it fails it too.
-        if np.logical_or.reduce(arr.view(np.uint64) >= c.num_candidates, axis=None):
-            bad = arr[(arr < 0) | (arr >= c.num_candidates)]
-            raise ValueError(
-                f"slate holds index {int(bad[0])} out of range: expected candidate indices in "
-                f"[0, {c.num_candidates - 1}]"
-            )
-        return arr
+        return validate_slates(slates, num_rows, c.slate_size, c.num_candidates)
 
     # -- step ---------------------------------------------------------------------------------------
     def step(

@@ -7,7 +7,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from slategym.simulator import DWELL_SCALE, duplicate_mask
+from slategym.simulator import DWELL_SCALE
+from slategym.slates import duplicate_mask
 from tests.conftest import SMALL
 
 
@@ -37,7 +38,7 @@ def test_duplicate_mask_matches_the_reference(n: int, k: int) -> None:
 
 def test_duplicate_mask_on_a_cold_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     """The same checks with the simulator's cache of comparison masks emptied first."""
-    monkeypatch.setattr("slategym.simulator._EARLIER", {}, raising=False)
+    monkeypatch.setattr("slategym.slates._EARLIER", {})
     rng = np.random.default_rng(9)
     for n, k in [(5, 3), (70, 4), (2, 6), (100, 5)]:
         slates = rng.integers(0, 4, (n, k))

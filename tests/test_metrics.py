@@ -40,7 +40,7 @@ from slategym.metrics import (
     topic_entropy,
 )
 from slategym.platform import Platform
-from slategym.simulator import duplicate_mask
+from slategym.slates import duplicate_mask
 from slategym.types import StepOutcome
 
 T, F = True, False

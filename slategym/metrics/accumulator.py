@@ -23,7 +23,7 @@ from slategym.metrics.diversity import (
     slate_diversities,
 )
 from slategym.metrics.sessions import HOURS_PER_DAY, session_counts
-from slategym.simulator import duplicate_mask
+from slategym.slates import duplicate_mask
 from slategym.types import StepOutcome
 from slategym.validation import check_choice, check_int
 
