@@ -39,6 +39,7 @@ T_TIME = ("tests/test_formulas_timeline.py", "tests/test_timeline.py")
 T_SIM = ("tests/test_formulas_simulator.py", "tests/test_formulas_timeline.py",
          "tests/test_timeline.py")  # fmt: skip
 T_REWARD = ("tests/test_formulas_rewards.py", "tests/test_docs.py")
+T_KERNEL = ("tests/test_kernels.py", "tests/test_pinned.py")
 
 MUTANTS = [
     Mutant("proportional: no-click mass not offset", "slategym/choice/proportional.py",
@@ -115,6 +116,45 @@ MUTANTS = [
     Mutant("agents: doctest output changed", "agents/gfn/agent.py",
            "['buffer_size', 'click_rate', 'entropy']", "['buffer_size', 'click_rate', 'loss']",
            ("agents/gfn/agent.py",)),
+]
+
+# slips in the compiled kernels (numba: mutmut cannot mutate them), against the parity and pinned
+# tests
+MUTANTS += [
+    Mutant("kernel: MNL normalised without the no-click (the kernel falls back)",
+           "slategym/kernels/step.py", "normalize(probs, k + 1)", "normalize(probs, k)", T_KERNEL),
+    Mutant("kernel: next candidates' day not clamped to days - 1", "slategym/kernels/step.py",
+           "next_day = min(R.day_hour(new_clock)[0], days - 1)",
+           "next_day = R.day_hour(new_clock)[0]", T_KERNEL),
+    Mutant("kernel: strict duplicate check needs two duplicates", "slategym/kernels/step.py",
+           "if dups and iw[I_STRICT]:", "if dups > 1 and iw[I_STRICT]:", T_KERNEL),
+    Mutant("kernel: MNL shifted by the largest item logit only", "slategym/kernels/choice.py",
+           "m = _max(out, k + 1)", "m = _max(out, k)", T_KERNEL),
+    Mutant("kernel: arrival loop counts the hour it stops in", "slategym/kernels/rows.py",
+           "        if cum[j] > rest:\n            break\n        count += 1",
+           "        count += 1\n        if cum[j] > rest:\n            break", T_KERNEL),
+    Mutant("kernel: history responses not shifted", "slategym/kernels/rows.py",
+           "resp_out[r, j, 0] = resp_in[r, j + n, 0]", "resp_out[r, j, 0] = resp_in[r, j, 0]",
+           T_KERNEL),
+    Mutant("kernel: candidate rotation wraps only past num_live", "slategym/kernels/rows.py",
+           "if p >= num_live:", "if p > num_live:", T_KERNEL),
+    Mutant("kernel: leave decision reads the churn uniform", "slategym/kernels/step.py",
+           "end = full or u[uo + 2 * k] < leave_blk[b]",
+           "end = full or u[uo + 2 * k + 1] < leave_blk[b]", T_KERNEL),
+    Mutant("kernel: dwell does not advance the clock", "slategym/kernels/step.py",
+           "new_clock = clock[r] + fw[F_STEP_MINUTES] + pairwise_sum(dwell_row, 0, k, 1)",
+           "new_clock = clock[r] + fw[F_STEP_MINUTES]", T_KERNEL),
+    Mutant("kernel: fatigue count misses the last clicked topic", "slategym/kernels/step.py",
+           "for i in range(n_topics):", "for i in range(n_topics - 1):", T_KERNEL),
+    Mutant("kernel: drift sum drops the first item", "slategym/kernels/step.py",
+           "pulled[q] = 0.0 + c0 * item_table[row0, q]", "pulled[q] = 0.0", T_KERNEL),
+    Mutant("kernel: session_index not incremented at a session end", "slategym/kernels/step.py",
+           "o_session_index[r] = session_index[r] + end", "o_session_index[r] = session_index[r]",
+           T_KERNEL),
+    Mutant("kernel: observation's day and hour swapped", "slategym/kernels/world.py",
+           "ob_time[r, 0] = np.float32(min(day, days - 1))\n        ob_time[r, 1] = np.float32(hour)",
+           "ob_time[r, 0] = np.float32(hour)\n        ob_time[r, 1] = np.float32(min(day, days - 1))",
+           T_KERNEL),
 ]
 
 
