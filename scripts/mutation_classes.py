@@ -168,7 +168,7 @@ def _copy_tree(dest: Path) -> None:
 
 
 def run(mutant: Mutant, python: str) -> tuple[str, list[str]]:
-    """Status ("caught", "SURVIVED", "NOT FOUND") and the failing tests of one mutant."""
+    """Status ("caught", "SURVIVED", "NOT FOUND", "NOT RUN") and the failing tests of one mutant."""
     with tempfile.TemporaryDirectory(prefix="slategym-mutant-") as tmp:
         dest = Path(tmp)
         _copy_tree(dest)
@@ -183,6 +183,8 @@ def run(mutant: Mutant, python: str) -> tuple[str, list[str]]:
             cwd=dest, capture_output=True, text=True,
         )  # fmt: skip
         failed = re.findall(r"^FAILED (\S+)", result.stdout, flags=re.M)
+        if result.returncode in (4, 5):  # usage error, nothing collected (an untracked test file)
+            return "NOT RUN", [f"pytest exit {result.returncode}: {result.stdout[-300:]}"]
         if result.returncode not in (0, 1):  # collection error, crash: caught, show why
             failed = failed or [f"pytest exit {result.returncode}: {result.stdout[-300:]}"]
         return ("caught" if failed else "SURVIVED"), failed
