@@ -39,7 +39,7 @@ T_TIME = ("tests/test_formulas_timeline.py", "tests/test_timeline.py")
 T_SIM = ("tests/test_formulas_simulator.py", "tests/test_formulas_timeline.py",
          "tests/test_timeline.py")  # fmt: skip
 T_REWARD = ("tests/test_formulas_rewards.py", "tests/test_docs.py")
-T_KERNEL = ("tests/test_kernels.py", "tests/test_pinned.py")
+T_KERNEL = ("tests/test_kernels.py", "tests/test_pinned.py", "tests/test_kernels_slips.py")
 
 MUTANTS = [
     Mutant("proportional: no-click mass not offset", "slategym/choice/proportional.py",
