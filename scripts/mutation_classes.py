@@ -6,6 +6,7 @@ catches, or whose snippet is no longer found (the code moved: update the list), 
 
     .venv/bin/python scripts/mutation_classes.py            # every mutant (about 10 minutes)
     .venv/bin/python scripts/mutation_classes.py -k reward  # the mutants whose name contains "reward"
+    .venv/bin/python scripts/mutation_classes.py --check    # every snippet still found? (no tests)
 
 Not part of CI; ``scripts/mutation.sh`` (mutmut) is the broad tool, this is the named checklist.
 """
@@ -193,7 +194,15 @@ def run(mutant: Mutant, python: str) -> tuple[str, list[str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", default="", help="run only the mutants whose name contains this")
+    parser.add_argument("--check", action="store_true",
+                        help="only check that every snippet occurs exactly once (no tests run)")
     args = parser.parse_args(argv)
+    if args.check:
+        moved = [m for m in MUTANTS if args.k in m.name
+                 and (ROOT / m.path).read_text().count(m.old) != 1]  # fmt: skip
+        for mutant in moved:
+            print(f"NOT FOUND  {mutant.name} ({mutant.path})")
+        return 1 if moved else 0
     python = str(ROOT / ".venv" / "bin" / "python")
     bad = 0
     for mutant in MUTANTS:
