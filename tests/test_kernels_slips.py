@@ -28,7 +28,13 @@ pytestmark = pytest.mark.skipif(
 )
 
 ROWS, STEPS = 200, 10
-WORLD = {"num_items": 300, "num_candidates": 12, "slate_size": 4, "num_users": 200, "days": 2}
+WORLD: dict[str, Any] = {
+    "num_items": 300,
+    "num_candidates": 12,
+    "slate_size": 4,
+    "num_users": 200,
+    "days": 2,
+}
 
 
 def _fallbacks(rows: int, steps: int, **config: Any) -> tuple[int, int]:
@@ -68,7 +74,7 @@ def test_an_invalid_step_does_fall_back() -> None:
     assert env.sim.kernel.step(env.state, np.array([[0, 1, 2, 3], [4, 5, 6, 7]])) is not None
 
 
-MODELS = [(name, {}) for name in BUILTIN_CHOICE_MODELS] + [
+MODELS: list[tuple[str, dict[str, Any]]] = [(name, {}) for name in BUILTIN_CHOICE_MODELS] + [
     ("mnl", {"no_click_logit": 800.0}),  # exp overflows unless the shift includes the no-click
     ("mnl", {"beta": 0.5, "no_click_logit": -3.0}),
     ("multi_click", {"mode": "dependent"}),
