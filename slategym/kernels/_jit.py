@@ -98,23 +98,26 @@ if not any(cls in caching.CacheImpl._locator_classes for cls in _LOCATORS):
     caching.CacheImpl._locator_classes[:0] = _LOCATORS
 
 
-def jit(fn: Callable[..., Any]) -> Any:
-    """``numba.njit`` with :data:`OPTIONS`; without a writable cache location, uncached."""
+def _njit(fn: Callable[..., Any], **extra: Any) -> Any:
+    """``numba.njit`` with :data:`OPTIONS` and ``extra``; without a writable cache location,
+    uncached."""
+    options = {**OPTIONS, **extra}
     try:
-        return numba.njit(**OPTIONS)(fn)
+        return numba.njit(**options)(fn)
     except RuntimeError:  # "cannot cache function ...: no locator available"
-        return numba.njit(**{**OPTIONS, "cache": False})(fn)
+        return numba.njit(**{**options, "cache": False})(fn)
+
+
+def jit(fn: Callable[..., Any]) -> Any:
+    """``numba.njit`` with :data:`OPTIONS`."""
+    return _njit(fn)
 
 
 def jit_inline(fn: Callable[..., Any]) -> Any:
     """:func:`jit` for a row function a kernel calls once per row: numba inlines it into its
     callers (a call passes every array as seven or more machine words, and with a dozen calls a
     row the argument traffic was a sizeable part of the step; docs/performance.md)."""
-    options = {**OPTIONS, "inline": "always"}
-    try:
-        return numba.njit(**options)(fn)
-    except RuntimeError:  # no cache locator
-        return numba.njit(**{**options, "cache": False})(fn)
+    return _njit(fn, inline="always")
 
 
 def jit_kernel(fn: Callable[..., Any]) -> Any:
@@ -128,11 +131,7 @@ def jit_kernel(fn: Callable[..., Any]) -> Any:
     kernel nor the helpers it calls touch one. The price: an entry kernel cannot allocate, so its
     scratch memory comes in workspace arguments (see ``step.step_workspace``).
     """
-    options = {**OPTIONS, "_nrt": False}
-    try:
-        return numba.njit(**options)(fn)
-    except RuntimeError:  # no cache locator
-        return numba.njit(**{**options, "cache": False})(fn)
+    return _njit(fn, _nrt=False)
 
 
 def jitable(fn: Callable[..., Any]) -> Callable[..., Any]:
