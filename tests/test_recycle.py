@@ -9,10 +9,14 @@ import weakref
 import numpy as np
 import pytest
 
+from slategym import kernels
 from slategym.recycle import Recycler
 from slategym.vector_env import SlateRecVectorEnv
 
 SMALL = {"num_items": 80, "num_candidates": 10, "slate_size": 2, "num_users": 30, "days": 1}
+compiled_only = pytest.mark.skipif(
+    kernels.unavailable_reason() is not None, reason="numba is not installed (the fast extra)"
+)
 
 
 def _pool() -> Recycler:
@@ -65,6 +69,7 @@ def test_at_most_keep_sets_are_tracked() -> None:
     assert id(pool.get()["a"]) not in {fourth, fifth}
 
 
+@compiled_only
 def test_copy_true_observations_kept_by_the_caller_never_change() -> None:
     envs = SlateRecVectorEnv(16, backend="compiled", **SMALL)
     obs, _ = envs.reset(seed=1)
@@ -80,6 +85,7 @@ def test_copy_true_observations_kept_by_the_caller_never_change() -> None:
             np.testing.assert_array_equal(held[key], value, err_msg=key)
 
 
+@compiled_only
 def test_copy_true_reuses_the_arrays_of_a_dropped_observation() -> None:
     envs = SlateRecVectorEnv(16, backend="compiled", **SMALL)
     envs.reset(seed=2)
