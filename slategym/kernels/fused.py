@@ -115,11 +115,7 @@ class CompiledWorld:
             _c(pop.interests, np.float64), _c(pop.initial_satisfaction, np.float64),
         )  # fmt: skip
         self._observe_world = (
-            cat.features,
-            cat.topic,
-            _c(pop.profile),
-            c.days,
-            c.max_session_steps,
+            cat.features, cat.topic, _c(pop.profile), c.days, c.max_session_steps
         )
         from slategym.kernels._jit import entry_point
 
