@@ -190,6 +190,7 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.action_space = self.sim.action_space
         self._state: SimState | None = None
         self._last: StepOutcome | None = None
+        self._info_views: dict[int, tuple[StepOutcome, tuple[Any, ...]]] = {}  # see _step_info
         self._layout = frame_layout(self.sim) if render_mode in ("rgb_array", "human") else None
         self._viewer: HumanViewer | None = None
         self._repeats = RepeatMonitor(config.num_candidates, config.slate_size)
@@ -228,9 +229,13 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
                 f"slate has shape {action.shape}, expected ({c.slate_size},): {c.slate_size} "
                 f"candidate indices in [0, {c.num_candidates - 1}]"
             )
-        slates = self.sim.validate_slates(action[None], 1)
+        if action.dtype == np.int64 and action.flags.c_contiguous:
+            # the indices are checked as the compiled kernel reads them (or by validate_slates)
+            slates, checked = action.reshape(1, -1), False
+        else:
+            slates, checked = self.sim.validate_slates(action[None], 1), True
         # reuse: the compiled path writes the state in place (two alternating buffers)
-        self._state, outcome = self.sim.step(self._state, slates, reuse=True)
+        self._state, outcome = self.sim.step(self._state, slates, reuse=True, checked=checked)
         self._last = outcome
         if self._repeats.active:  # warns once if the slates keep repeating items
             self._repeats.update(int(outcome.n_duplicates[0]))
@@ -242,8 +247,20 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             float(outcome.reward[0]),
             bool(outcome.terminated[0]),
             bool(outcome.truncated[0]),
-            step_info(outcome, 0, self.config.info_keys),
+            self._step_info(outcome),
         )
+
+    def _step_info(self, outcome: StepOutcome) -> dict[str, Any]:
+        """``step_info(outcome, 0, info_keys)``, read through views of row 0 made once for each
+        of the outcome buffers the compiled path writes in place (two alternate)."""
+        kept = self._info_views.get(id(outcome))
+        if kept is None or kept[0] is not outcome:
+            arrays = step_info_arrays(outcome, self.config.info_keys).items()
+            views = tuple((key, a if a.ndim == 1 else a[0], a.ndim == 1) for key, a in arrays)
+            if len(self._info_views) >= 2:  # the general path's outcomes are new every step
+                self._info_views.clear()
+            kept = self._info_views[id(outcome)] = (outcome, views)
+        return {key: a.item(0) if scalar else a.copy() for key, a, scalar in kept[1]}
 
     def last_step_info(self) -> dict[str, Any]:
         """Every step key of the last step (:data:`~slategym.types.STEP_INFO_FIELDS`), whatever

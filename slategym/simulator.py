@@ -295,9 +295,10 @@ class Simulator:
     def observe(
         self, state: SimState, into: dict[str, np.ndarray] | None = None
     ) -> dict[str, np.ndarray]:
-        """Observations of the pending requests, batched ``(N, ...)``; fresh arrays every call,
-        except on the compiled path when ``into`` (``kernel.observation_buffers(N)``) is given:
-        then they are written into those arrays."""
+        """Observations of the pending requests, batched ``(N, ...)``: arrays nobody else holds
+        (fresh, or on the compiled path arrays of an earlier call that the caller has let go, see
+        :mod:`slategym.recycle`), or, on the compiled path when ``into``
+        (``kernel.observation_buffers(N)``) is given, written into those arrays."""
         if self.kernel is not None:
             return self.kernel.observe(state, into)
         c, cat = self.config, self.catalog
@@ -340,18 +341,24 @@ class Simulator:
 
     # -- step ---------------------------------------------------------------------------------------
     def step(
-        self, state: SimState, slates: np.ndarray, reuse: bool = False
+        self, state: SimState, slates: np.ndarray, reuse: bool = False, checked: bool = True
     ) -> tuple[SimState, StepOutcome]:
         """Serve ``slates (N, K)`` (validated candidate indices) to every row of ``state``.
 
         The new state and the outcome are fresh arrays, unless ``reuse``: then the compiled path
         writes them into two buffers it alternates between (the single env's fast path), valid
         until the second next call with ``reuse``.
+
+        ``checked=False``: ``slates`` is an ``(N, K)`` int64 array whose indices have not been
+        checked yet. The compiled kernel checks them as it reads them; otherwise (or when a row
+        fails) :meth:`validate_slates` runs first and raises its usual error.
         """
         if self.kernel is not None:
             done = self.kernel.step(state, slates, reuse)
             if done is not None:  # None: a row failed a check; the general path raises
                 return done
+        if not checked:
+            slates = self.validate_slates(slates, state.num_rows)
         c, cat, pop = self.config, self.catalog, self.population
         n, k = slates.shape
         u = uniforms(state.key, state.counter, self.step_uniforms)

@@ -11,7 +11,6 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from slategym.config import CONFIG_KEYWORDS, SlateRecConfig, check_keywords
-from slategym.recycle import Recycler
 from slategym.render import (
     RENDER_MODES,
     HumanViewer,
@@ -191,7 +190,6 @@ class SlateRecVectorEnv(VectorEnv):
             raise ValueError(f"copy={copy!r} is not allowed: expected a bool")
         self.copy = bool(copy)
         self._obs_buffers: list[dict[str, np.ndarray]] = []  # copy=False: two, alternating
-        self._recycler: Recycler | None = None  # copy=True: the observation arrays let go
         self.sim = Simulator(config, num_rows=self.num_envs)
         self.sim.set_kernel_threads(self.num_threads)  # also when the kernels are ready later
         self.single_observation_space = self.sim.observation_space
@@ -341,12 +339,8 @@ class SlateRecVectorEnv(VectorEnv):
         """The observation of every row: arrays no one else holds (fresh, or let go by the caller),
         or (``copy=False`` on the compiled path) the older of two buffers, overwritten."""
         kernel = self.sim.kernel
-        if kernel is None:
+        if kernel is None or self.copy:  # compiled: on pages the caller has let go (recycled)
             return self.sim.observe(state)
-        if self.copy:  # fresh to the caller, but on pages it has let go (slategym.recycle)
-            if self._recycler is None:
-                self._recycler = Recycler(lambda: kernel.observation_buffers(self.num_envs))
-            return self.sim.observe(state, self._recycler.get())
         if not self._obs_buffers:
             self._obs_buffers = [kernel.observation_buffers(self.num_envs) for _ in range(2)]
         self._obs_buffers.reverse()

@@ -173,6 +173,29 @@ def test_kernel_errors_are_the_general_paths_errors() -> None:
             env.step(np.arange(6))
 
 
+@pytest.mark.parametrize("bad", [[0, 1, 12, 3], [-1, 1, 2, 3], [0, 1, 2, 2**40]])
+def test_compiled_kernel_checks_slate_indices_and_keeps_the_state(bad: list[int]) -> None:
+    """The single env leaves an int64 slate's range check to the kernel: an index outside [0, C)
+    raises validate_slates' error, and the episode goes on as if the bad step never happened."""
+    env = gym.make("SlateRec-v0", backend="compiled", **WORLD).unwrapped
+    twin = gym.make("SlateRec-v0", backend="compiled", **WORLD).unwrapped
+    env.reset(seed=4)
+    twin.reset(seed=4)
+    env.step(np.arange(4))
+    twin.step(np.arange(4))
+    with pytest.raises(ValueError, match=r"slate holds index -?\d+ out of range: expected candidate"):
+        env.step(np.array(bad, np.int64))
+    rng = np.random.default_rng(4)
+    for t in range(30):
+        slate = rng.permutation(12)[:4]
+        out, ref = env.step(slate), twin.step(slate)
+        for i, (a, b) in enumerate(zip(out, ref, strict=True)):
+            _assert_same(a, b, f"step {t} after the rejected slate, item {i}")
+        if out[2] or out[3]:
+            env.reset()
+            twin.reset()
+
+
 def test_backend_setting_is_checked_and_explained() -> None:
     with pytest.raises(ValueError, match="backend='fast' is not allowed"):
         gym.make("SlateRec-v0", backend="fast")

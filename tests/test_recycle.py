@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import weakref
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
@@ -93,3 +94,32 @@ def test_copy_true_reuses_the_arrays_of_a_dropped_observation() -> None:
     first = weakref.ref(envs.step(actions)[0]["candidate_ids"])  # dropped at once
     assert first() is not None  # kept by the env for reuse (freed, it would be gone)
     assert any(envs.step(actions)[0]["candidate_ids"] is first() for _ in range(2))
+
+
+@compiled_only
+def test_single_env_observations_kept_by_the_caller_never_change() -> None:
+    env = gym.make("SlateRec-v0", backend="compiled", **SMALL)
+    obs, _ = env.reset(seed=3)
+    kept = [(obs, {k: v.copy() for k, v in obs.items()})]
+    for t in range(40):
+        obs, _, terminated, truncated, _ = env.step(np.array([t % 10, (t + 1) % 10]))
+        if t % 4 == 0:
+            kept.append((obs, {k: v.copy() for k, v in obs.items()}))
+        if terminated or truncated:
+            obs, _ = env.reset()
+    for held, snapshot in kept:
+        for key, value in snapshot.items():
+            np.testing.assert_array_equal(held[key], value, err_msg=key)
+
+
+@compiled_only
+def test_single_env_reuses_the_arrays_of_a_dropped_observation() -> None:
+    env = gym.make("SlateRec-v0", backend="compiled", **{**SMALL, "days": 30})
+    env.reset(seed=4)
+    seen: list[weakref.ref] = []  # the (1, C) arrays behind obs["candidate_ids"] so far
+    for t in range(12):
+        base = env.step(np.array([t % 10, (t + 3) % 10]))[0]["candidate_ids"].base
+        if not any(base is ref() for ref in seen):
+            seen.append(weakref.ref(base))
+        del base  # the observation is dropped
+    assert len(seen) <= 3  # fresh arrays every step would make 12

@@ -16,6 +16,7 @@ import numpy as np
 
 from slategym.catalog import Catalog, _strata
 from slategym.items.default import DefaultItemModel
+from slategym.recycle import Recycler
 from slategym.rewards import SIGNALS, WeightedReward
 from slategym.types import SimState, StepOutcome
 from slategym.users.base import UserState
@@ -125,6 +126,11 @@ class CompiledWorld:
         self._buffers: list[SimState] = []  # the two state buffers of step(reuse=True)
         self._plans: dict[int, tuple[Any, ...]] = {}  # id(state) -> arguments of a pool step
         self._workspaces: dict[Any, list[tuple[np.ndarray, ...]]] = {}  # scratch, per thread
+        self._recyclers: dict[int, Recycler] = {}  # observation sets, by number of rows
+        # the keys of observation_buffers the observation leaves out (the other mode's)
+        self._unobserved = (
+            ("history_response",) if sim.full_observation else ("candidates", "history")
+        )
         self.num_threads = 1
         self._pool: ThreadPoolExecutor | None = None
         self.set_threads(num_threads)
@@ -156,24 +162,28 @@ class CompiledWorld:
         kernel's compiled entry point is called directly, skipping numba's type dispatch (several
         microseconds with sixty arguments).
         """
-        parts = min(self.num_threads, max(1, n // MIN_ROWS_PER_THREAD))
+        pool = self._pool
+        parts = 1 if pool is None else min(self.num_threads, max(1, n // MIN_ROWS_PER_THREAD))
         spaces: list[tuple[np.ndarray, ...]] = [()] * parts
         if work is not None:
             key, make = work
             kept = self._workspaces.setdefault(key, [])
             while len(kept) < parts:
                 kept.append(make())
-            spaces = kept[:parts]
-        if all(a.flags.c_contiguous for a in inputs):
+            spaces = kept
+        for a in inputs:
+            if not a.flags.c_contiguous:
+                break
+        else:
             entry = self._entries.get(kernel)
             if entry is None:
                 entry = self._entries[kernel] = self._entry_point(kernel, (0, n, *args, *spaces[0]))
             kernel = entry
-        if parts <= 1 or self._pool is None:
+        if parts == 1 or pool is None:
             return [kernel(0, n, *args, *spaces[0])]
         bounds = [(n * i) // parts for i in range(parts + 1)]
         futures = [
-            self._pool.submit(kernel, bounds[i], bounds[i + 1], *args, *spaces[i])
+            pool.submit(kernel, bounds[i], bounds[i + 1], *args, *spaces[i])
             for i in range(1, parts)
         ]
         first = kernel(bounds[0], bounds[1], *args, *spaces[0])  # the calling thread's share
@@ -198,28 +208,37 @@ class CompiledWorld:
             return None
         plan = self._plans.get(id(state)) if reuse else None
         if plan is None or plan[0] is not state or plan[2].item_ids.shape != (n, k):
-            if reuse:
-                if len(self._buffers) != 2 or self._buffers[0].num_rows != n:
-                    self._buffers = [self._empty_state(state, n) for _ in range(2)]
-                    self._plans.clear()
-                new = self._buffers[1] if state is self._buffers[0] else self._buffers[0]
-            else:
-                new = self._empty_state(state, n)
-            out = self._empty_outcome(state, new, n, k)
-            plan = (state, new, out, *self._step_args(state, new, out))
-            if reuse and any(state is b for b in self._buffers):
-                self._plans[id(state)] = plan
-        _, new, out, head, tail = plan
-        trusted = state is self._made or any(state is b for b in self._buffers)
-        inputs = (slates,) if trusted else self._arrays(state, slates)
-        iw, d, t = self._step_world[0], state.user.interests.shape[1], state.user.fatigue.shape[1]
-        work = (("step", k, d, t), lambda: self._step.step_workspace(iw, k, d, t))
-        step = self._step.step_rows
-        for status, _row in self._run(step, n, (*head, slates, *tail), inputs, work):
+            plan = self._step_plan(state, n, k, reuse)
+        _, new, out, head, tail, work = plan
+        buffers = self._buffers
+        if state is self._made or (len(buffers) == 2 and (state is buffers[0] or state is buffers[1])):
+            inputs: tuple[np.ndarray, ...] = (slates,)  # the state's arrays are ours
+        else:
+            inputs = self._arrays(state, slates)
+        for status, _row in self._run(self._step.step_rows, n, (*head, slates, *tail), inputs, work):
             if status != self._step.OK:
                 return None
         self._made = new
         return new, out
+
+    def _step_plan(self, state: SimState, n: int, k: int, reuse: bool) -> tuple[Any, ...]:
+        """``(state, new, out, head, tail, work)`` of a step from ``state``: the buffers it writes,
+        the arguments of ``step_rows`` before and after ``slates``, its workspace (see
+        :meth:`_run`); kept for the two buffers of ``reuse``."""
+        if reuse:
+            if len(self._buffers) != 2 or self._buffers[0].num_rows != n:
+                self._buffers = [self._empty_state(state, n) for _ in range(2)]
+                self._plans.clear()
+            new = self._buffers[1] if state is self._buffers[0] else self._buffers[0]
+        else:
+            new = self._empty_state(state, n)
+        out = self._empty_outcome(state, new, n, k)
+        iw, d, t = self._step_world[0], state.user.interests.shape[1], state.user.fatigue.shape[1]
+        work = (("step", k, d, t), lambda: self._step.step_workspace(iw, k, d, t))
+        plan = (state, new, out, *self._step_args(state, new, out), work)
+        if reuse and self.owns(state):
+            self._plans[id(state)] = plan
+        return plan
 
     @staticmethod
     def _empty_state(state: SimState, n: int) -> SimState:
@@ -378,10 +397,11 @@ class CompiledWorld:
     def observe(
         self, state: SimState, into: dict[str, np.ndarray] | None = None
     ) -> dict[str, np.ndarray]:
-        """``Simulator.observe``: fresh arrays, or written into ``into`` (from
-        :meth:`observation_buffers`, for as many rows as ``state``)."""
+        """``Simulator.observe``: arrays nobody else holds (:mod:`slategym.recycle`: new ones, or
+        ones the caller has let go), or written into ``into`` (from :meth:`observation_buffers`,
+        for as many rows as ``state``)."""
         n = state.num_rows
-        obs = self.observation_buffers(n) if into is None else into
+        obs = self._recycler(n).get() if into is None else dict(into)
         inputs: tuple[np.ndarray, ...] = (
             state.clock, state.session_step, state.candidates, state.history_ids,
             state.history_response, state.user.user_id,
@@ -390,8 +410,18 @@ class CompiledWorld:
         if state is self._made:
             inputs = ()
         self._run(self._world.observe_rows, n, args, inputs)
-        dropped = ("history_response",) if self.sim.full_observation else ("candidates", "history")
-        return {key: value for key, value in obs.items() if key not in dropped}
+        for key in self._unobserved:
+            del obs[key]
+        return obs
+
+    def _recycler(self, n: int) -> Recycler:
+        """The observation sets of ``n`` rows handed out so far (the last few row counts)."""
+        recycler = self._recyclers.get(n)
+        if recycler is None:
+            if len(self._recyclers) >= 4:  # e.g. the ended rows of a vector env: let go
+                del self._recyclers[next(iter(self._recyclers))]
+            recycler = self._recyclers[n] = Recycler(lambda: self.observation_buffers(n))
+        return recycler
 
 
 def _c(a: np.ndarray, dtype: Any = None) -> np.ndarray:

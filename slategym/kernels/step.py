@@ -10,8 +10,8 @@ for bit; the model formulas are the very functions the numpy path calls
 
 It works on rows ``lo .. hi - 1`` only, so that a vector env can split its rows between threads
 (the kernel releases the GIL); every row depends on its own inputs alone, so the result does not
-depend on how the rows are split. It never raises: a row whose slate repeats a candidate under
-``strict_slates``, or whose affinities, probabilities or reward fail the output checks, stops the
+depend on how the rows are split. It never raises: a row whose slate holds an index outside
+``[0, C)``, or repeats a candidate under ``strict_slates``, or whose affinities, probabilities or reward fail the output checks, stops the
 kernel with a code (:data:`STRICT_DUPLICATE`, ...) and its row, and the caller re-runs the general
 path, which raises the usual error.
 """
@@ -75,7 +75,7 @@ for _formula in (
 ):  # fmt: skip
     jitable(_formula)  # the numpy path's formulas, compiled where the kernels call them
 
-OK, STRICT_DUPLICATE, BAD_PROBABILITIES, BAD_AFFINITY, BAD_REWARD = 0, 1, 2, 3, 4
+OK, STRICT_DUPLICATE, BAD_PROBABILITIES, BAD_AFFINITY, BAD_REWARD, BAD_SLATE = 0, 1, 2, 3, 4, 5
 """Status codes of :func:`step_rows` (the first failing row is returned beside the code)."""
 
 
@@ -187,6 +187,7 @@ def step_rows(
     on a status other than :data:`OK` the outputs are incomplete and the caller runs the general
     path."""
     k = slates.shape[1]
+    num_candidates = candidates.shape[1]
     d = interests.shape[1]
     t = fatigue.shape[1]
     num_live = iw[I_LIVE]
@@ -247,7 +248,10 @@ def step_rows(
             # slate: items, duplicates (a later copy of an index is shown but never clicked)
             dups = 0
             for j in range(k):
-                items[j] = candidates[r, slates[r, j]]
+                s = slates[r, j]
+                if s < 0 or s >= num_candidates:  # checked before it is read (no bounds checks)
+                    return BAD_SLATE, r
+                items[j] = candidates[r, s]
                 first = True
                 for i in range(j):
                     if slates[r, i] == slates[r, j]:
