@@ -257,8 +257,8 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         if kept is None or kept[0] is not outcome:
             arrays = step_info_arrays(outcome, self.config.info_keys).items()
             views = tuple((key, a if a.ndim == 1 else a[0], a.ndim == 1) for key, a in arrays)
-            if len(self._info_views) >= 2:  # the general path's outcomes are new every step
-                self._info_views.clear()
+            if len(self._info_views) >= 3:  # keep the first two (the buffers): drop the last
+                self._info_views.popitem()  # (the general path's outcomes are new every step)
             kept = self._info_views[id(outcome)] = (outcome, views)
         return {key: a.item(0) if scalar else a.copy() for key, a, scalar in kept[1]}
 

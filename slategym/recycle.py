@@ -59,7 +59,7 @@ class Recycler:
 
     def _most_held(self, index: int) -> int:
         """The largest reference count among the arrays of set ``index``."""
-        return max(sys.getrefcount(a) for a in self._sets[index].values())
+        return max(map(sys.getrefcount, self._sets[index].values()))
 
     def get(self) -> ArraySet:
         """A set whose arrays nobody else holds: a reused one, or a new one from ``make()``. The
