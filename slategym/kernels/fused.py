@@ -16,10 +16,10 @@ import numpy as np
 
 from slategym.catalog import Catalog, _strata
 from slategym.items.default import DefaultItemModel
+from slategym.kernels import layout
 from slategym.recycle import Recycler
 from slategym.rewards import SIGNALS, WeightedReward
 from slategym.types import SimState, StepOutcome
-from slategym.users.base import UserState
 from slategym.users.default import DefaultUserModel
 
 if TYPE_CHECKING:
@@ -214,7 +214,7 @@ class CompiledWorld:
         if state is self._made or (len(buffers) == 2 and (state is buffers[0] or state is buffers[1])):
             inputs: tuple[np.ndarray, ...] = (slates,)  # the state's arrays are ours
         else:
-            inputs = self._arrays(state, slates)
+            inputs = (slates, *layout.state_arrays(state))
         for status, _row in self._run(self._step.step_rows, n, (*head, slates, *tail), inputs, work):
             if status != self._step.OK:
                 return None
@@ -227,93 +227,19 @@ class CompiledWorld:
         :meth:`_run`); kept for the two buffers of ``reuse``."""
         if reuse:
             if len(self._buffers) != 2 or self._buffers[0].num_rows != n:
-                self._buffers = [self._empty_state(state, n) for _ in range(2)]
+                self._buffers = [layout.empty_like(state) for _ in range(2)]
                 self._plans.clear()
             new = self._buffers[1] if state is self._buffers[0] else self._buffers[0]
         else:
-            new = self._empty_state(state, n)
-        out = self._empty_outcome(state, new, n, k)
+            new = layout.empty_like(state)
+        out = layout.empty_outcome(state, new, k)
         iw, d, t = self._step_world[0], state.user.interests.shape[1], state.user.fatigue.shape[1]
         work = (("step", k, d, t), lambda: self._step.step_workspace(iw, k, d, t))
-        plan = (state, new, out, *self._step_args(state, new, out), work)
+        tail = (*layout.state_arrays(state), *layout.step_outputs(new, out))
+        plan = (state, new, out, self._step_world, tail, work)
         if reuse and self.owns(state):
             self._plans[id(state)] = plan
         return plan
-
-    @staticmethod
-    def _empty_state(state: SimState, n: int) -> SimState:
-        us = state.user
-        return SimState(
-            key=np.empty(n, np.uint64),
-            counter=np.empty(n, np.uint64),
-            user=UserState(
-                user_id=np.empty(n, np.int64),
-                interests=np.empty(us.interests.shape),
-                fatigue=np.empty(us.fatigue.shape),
-                satisfaction=np.empty(n),
-                no_click_streak=np.empty(n, np.int64),
-            ),
-            clock=np.empty(n),
-            session_index=np.empty(n, np.int64),
-            session_step=np.empty(n, np.int64),
-            candidates=np.empty(state.candidates.shape, np.int64),
-            history_ids=np.empty(state.history_ids.shape, np.int64),
-            history_response=np.empty(state.history_response.shape, np.float32),
-            done=np.empty(n, bool),
-        )
-
-    @staticmethod
-    def _empty_outcome(state: SimState, new: SimState, n: int, k: int) -> StepOutcome:
-        churned = np.empty(n, bool)
-        return StepOutcome(
-            item_ids=np.empty((n, k), np.int64),
-            valid=np.empty((n, k), bool),
-            n_duplicates=np.empty(n, np.int64),
-            affinities=np.empty((n, k)),
-            clicks=np.empty((n, k), bool),
-            purchases=np.empty((n, k), bool),
-            dwell=np.empty((n, k)),
-            reward=np.empty(n),
-            session_ended=np.empty(n, bool),
-            churned=churned,
-            terminated=churned,
-            truncated=np.empty(n, bool),
-            minute=state.clock,
-            day=np.empty(n, np.int64),
-            hour=np.empty(n, np.int64),
-            session_index=state.session_index,
-            session_step=state.session_step,
-            user_id=new.user.user_id,
-            satisfaction=new.user.satisfaction,
-        )
-
-    def _step_args(
-        self, state: SimState, new: SimState, out: StepOutcome
-    ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-        """The arguments of ``step_rows`` before and after ``slates``."""
-        us, nu = state.user, new.user
-        head = self._step_world
-        tail = (
-            state.key, state.counter, state.clock, state.session_index, state.session_step,
-            state.candidates, state.history_ids, state.history_response, state.done,
-            us.user_id, us.interests, us.fatigue, us.satisfaction, us.no_click_streak,
-            new.key, nu.user_id, new.counter, new.clock, new.session_index, new.session_step,
-            new.candidates, new.history_ids, new.history_response, new.done,
-            nu.interests, nu.fatigue, nu.satisfaction, nu.no_click_streak,
-            out.item_ids, out.valid, out.n_duplicates, out.affinities, out.clicks, out.purchases,
-            out.dwell, out.reward, out.session_ended, out.churned, out.truncated, out.day, out.hour,
-        )  # fmt: skip
-        return head, tail
-
-    @staticmethod
-    def _arrays(state: SimState, slates: np.ndarray) -> tuple[np.ndarray, ...]:
-        """The arrays of ``state`` the step kernel reads, ``slates`` first."""
-        us = state.user
-        return (
-            slates, state.key, state.counter, state.clock, state.session_index,
-            state.session_step, state.candidates, state.history_ids, state.history_response,
-            state.done, us.user_id, us.interests, us.fatigue, us.satisfaction, us.no_click_streak,
-        )  # fmt: skip
 
     def owns(self, state: SimState) -> bool:
         """Whether ``state`` is one of the two buffers of ``step(reuse=True)`` (its arrays are
@@ -326,23 +252,8 @@ class CompiledWorld:
         """``Simulator.reset``."""
         c, cat = self.sim.config, self.sim.catalog
         n = keys.shape[0]
-        state = SimState(
-            key=np.empty(n, np.uint64),
-            counter=np.empty(n, np.uint64),
-            user=UserState(
-                user_id=np.empty(n, np.int64),
-                interests=np.empty((n, c.latent_dim)),
-                fatigue=np.empty((n, cat.num_topics)),
-                satisfaction=np.empty(n),
-                no_click_streak=np.empty(n, np.int64),
-            ),
-            clock=np.empty(n),
-            session_index=np.empty(n, np.int64),
-            session_step=np.empty(n, np.int64),
-            candidates=np.empty((n, c.num_candidates), np.int64),
-            history_ids=np.empty((n, c.history_length), np.int64),
-            history_response=np.empty((n, c.history_length, 2), np.float32),
-            done=np.empty(n, bool),
+        state = layout.empty_state(
+            n, c.latent_dim, cat.num_topics, c.num_candidates, c.history_length
         )
         self._reset_rows(state, np.arange(n), keys, counters, user_ids)
         self._made = state
@@ -367,12 +278,9 @@ class CompiledWorld:
         """Start entry ``i`` of ``keys``/``counters`` in row ``rows[i]`` of ``state``."""
         n = keys.shape[0]
         given = np.full(n, -1, np.int64) if user_ids is None else _c(user_ids, np.int64)
-        u = state.user
         args = (
-            *self._reset_world, _c(keys, np.uint64), _c(counters, np.uint64), given,
-            rows, state.key, state.counter, state.clock, state.session_index,
-            state.session_step, state.candidates, state.history_ids, state.history_response,
-            state.done, u.user_id, u.interests, u.fatigue, u.satisfaction, u.no_click_streak,
+            *self._reset_world, _c(keys, np.uint64), _c(counters, np.uint64), given, rows,
+            *layout.state_arrays(state),
         )  # fmt: skip
         work = (("reset",), lambda: (self._world.reset_workspace(),))
         self._run(self._world.reset_rows, n, args, (), work)

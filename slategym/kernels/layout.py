@@ -1,0 +1,98 @@
+"""The arrays of a state and an outcome as the compiled kernels take them: empty buffers to write
+into, and the argument order of ``step_rows`` and ``reset_rows`` (:mod:`slategym.kernels.fused`).
+
+A state's arrays go to a kernel in one order, :func:`state_arrays`: the step kernel reads them (after
+``slates``), writes the next state in that order without ``key`` and ``user_id`` first
+(:func:`step_outputs`), and the reset kernel writes the rows it starts in the same order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from slategym.types import SimState, StepOutcome
+from slategym.users.base import UserState
+
+
+def empty_state(
+    n: int, latent_dim: int, num_topics: int, num_candidates: int, history_length: int
+) -> SimState:
+    """A state of ``n`` rows, C-contiguous and uninitialised."""
+    return SimState(
+        key=np.empty(n, np.uint64),
+        counter=np.empty(n, np.uint64),
+        user=UserState(
+            user_id=np.empty(n, np.int64),
+            interests=np.empty((n, latent_dim)),
+            fatigue=np.empty((n, num_topics)),
+            satisfaction=np.empty(n),
+            no_click_streak=np.empty(n, np.int64),
+        ),
+        clock=np.empty(n),
+        session_index=np.empty(n, np.int64),
+        session_step=np.empty(n, np.int64),
+        candidates=np.empty((n, num_candidates), np.int64),
+        history_ids=np.empty((n, history_length), np.int64),
+        history_response=np.empty((n, history_length, 2), np.float32),
+        done=np.empty(n, bool),
+    )
+
+
+def empty_like(state: SimState) -> SimState:
+    """A state shaped as ``state`` (:func:`empty_state`)."""
+    n, length = state.history_ids.shape
+    return empty_state(
+        n, state.user.interests.shape[1], state.user.fatigue.shape[1],
+        state.candidates.shape[1], length,
+    )  # fmt: skip
+
+
+def empty_outcome(state: SimState, new: SimState, k: int) -> StepOutcome:
+    """The outcome of a step from ``state`` to ``new`` with slates of ``k``: new arrays, but the
+    fields an outcome shares with either state (:class:`~slategym.types.StepOutcome`)."""
+    n = state.num_rows
+    churned = np.empty(n, bool)
+    return StepOutcome(
+        item_ids=np.empty((n, k), np.int64),
+        valid=np.empty((n, k), bool),
+        n_duplicates=np.empty(n, np.int64),
+        affinities=np.empty((n, k)),
+        clicks=np.empty((n, k), bool),
+        purchases=np.empty((n, k), bool),
+        dwell=np.empty((n, k)),
+        reward=np.empty(n),
+        session_ended=np.empty(n, bool),
+        churned=churned,
+        terminated=churned,
+        truncated=np.empty(n, bool),
+        minute=state.clock,
+        day=np.empty(n, np.int64),
+        hour=np.empty(n, np.int64),
+        session_index=state.session_index,
+        session_step=state.session_step,
+        user_id=new.user.user_id,
+        satisfaction=new.user.satisfaction,
+    )
+
+
+def state_arrays(state: SimState) -> tuple[np.ndarray, ...]:
+    """The arrays of ``state`` in the kernels' order."""
+    u = state.user
+    return (
+        state.key, state.counter, state.clock, state.session_index, state.session_step,
+        state.candidates, state.history_ids, state.history_response, state.done,
+        u.user_id, u.interests, u.fatigue, u.satisfaction, u.no_click_streak,
+    )  # fmt: skip
+
+
+def step_outputs(new: SimState, out: StepOutcome) -> tuple[np.ndarray, ...]:
+    """The arrays ``step_rows`` writes, after the input state's: the next state's, then the
+    outcome's."""
+    nu = new.user
+    return (
+        new.key, nu.user_id, new.counter, new.clock, new.session_index, new.session_step,
+        new.candidates, new.history_ids, new.history_response, new.done,
+        nu.interests, nu.fatigue, nu.satisfaction, nu.no_click_streak,
+        out.item_ids, out.valid, out.n_duplicates, out.affinities, out.clicks, out.purchases,
+        out.dwell, out.reward, out.session_ended, out.churned, out.truncated, out.day, out.hour,
+    )  # fmt: skip
