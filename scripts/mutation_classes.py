@@ -155,6 +155,8 @@ MUTANTS += [
            "ob_time[r, 0] = np.float32(min(day, days - 1))\n        ob_time[r, 1] = np.float32(hour)",
            "ob_time[r, 0] = np.float32(hour)\n        ob_time[r, 1] = np.float32(min(day, days - 1))",
            T_KERNEL),
+    Mutant("kernel: slate index C let through the range check", "slategym/kernels/step.py",
+           "if s < 0 or s >= num_candidates:", "if s < 0 or s > num_candidates:", T_KERNEL),
 ]
 
 
