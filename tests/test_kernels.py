@@ -60,6 +60,7 @@ def _rollout(backend: str, rows: int, steps: int, **config: Any) -> list[Any]:
     state = env.state
     out.append({f: getattr(state, f) for f in state.ARRAY_FIELDS})
     out.append({f: getattr(state.user, f) for f in state.user.FIELDS})
+    out.append(dict(state.user.extra))  # the dynamic user's day and hour
     return out
 
 
@@ -100,6 +101,16 @@ def test_compiled_step_equals_numpy_across_worlds(config: dict) -> None:
     _compare(400, 40, **config)
 
 
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"hour_weight": 0.0, "trend_drift": 0.0}], ids=["preset", "drift-only"]
+)
+def test_compiled_dynamic_user_equals_numpy(kwargs: dict) -> None:
+    """The dynamic user (SlateRec-Dynamic-v0's): hour-of-day affinities and day-to-day drift, over
+    1000 rows x 100 steps and four days (interests drift at resets and between sessions)."""
+    _compare(ROWS, STEPS, user_model="dynamic", user_model_kwargs=kwargs, days=4,
+             new_items_per_day=20)  # fmt: skip
+
+
 def test_default_world_single_env_equals_numpy_through_gym_make() -> None:
     """``gym.make("SlateRec-v0")`` (default sizes) over several episodes, resets included."""
     envs = [gym.make("SlateRec-v0", num_users=50, days=1, backend=b) for b in ("numpy", "compiled")]
@@ -119,9 +130,9 @@ def test_registered_default_worlds_run_compiled_under_auto() -> None:
     """The default backend is the compiled one for the worlds it covers (once the background
     compilation is done), numpy for the others."""
     assert kernels.wait(600)
-    for env_id in ("SlateRec-v0", "SlateRec-Personal-v0"):
+    for env_id in ("SlateRec-v0", "SlateRec-Personal-v0", "SlateRec-Dynamic-v0"):
         assert gym.make(env_id).unwrapped.sim.kernel is not None, env_id
-    for env_id in ("SlateRec-Dynamic-v0", "SlateRec-InterestEvolution-v0"):
+    for env_id in ("SlateRec-InterestEvolution-v0",):
         assert gym.make(env_id).unwrapped.sim.kernel is None, env_id
     vec = gym.make_vec("SlateRec-v0", 4, vectorization_mode="vector_entry_point")
     assert vec.unwrapped.sim.kernel is not None  # type: ignore[attr-defined]

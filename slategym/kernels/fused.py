@@ -21,6 +21,7 @@ from slategym.recycle import Recycler
 from slategym.rewards import SIGNALS, WeightedReward
 from slategym.types import SimState, StepOutcome
 from slategym.users.default import DefaultUserModel
+from slategym.users.dynamic import DynamicUserModel
 
 if TYPE_CHECKING:
     from slategym.simulator import Simulator
@@ -41,7 +42,7 @@ def reason_not_compiled(sim: Simulator) -> str | None:
         return f"the item model {type(sim.item_model).__name__} has no compiled kernel"
     if type(sim.catalog) is not Catalog:
         return "the catalog is not a slategym Catalog"
-    if type(sim.user_model) is not DefaultUserModel:
+    if type(sim.user_model) not in (DefaultUserModel, DynamicUserModel):
         return f"the user model {type(sim.user_model).__name__} has no compiled kernel"
     if type(sim.reward_fn) is not WeightedReward:
         return "the reward is a callable (only named or weighted rewards are compiled)"
@@ -68,6 +69,19 @@ def user_params(model: DefaultUserModel) -> np.ndarray:
             m.return_satisfaction,
         ],
         np.float64,
+    )  # fmt: skip
+
+
+def dynamic_arrays(sim: Simulator) -> tuple[np.ndarray, ...]:
+    """``(hour_topic, drift_key, trend_key, dyn)`` of a :class:`DynamicUserModel` world, in the
+    order of ``kernels.dynamic``'s parameters; empty arrays for the default user (unused)."""
+    m, pop = sim.user_model, sim.population
+    if not isinstance(m, DynamicUserModel):
+        return np.zeros((0, 0)), np.zeros(0, np.uint64), np.zeros(0, np.uint64), np.zeros(3)
+    return (
+        np.array(m.hour_topic(sim.catalog.num_topics)),  # a writable copy of the cached table
+        _c(pop.extra["drift_key"], np.uint64), _c(pop.extra["trend_key"], np.uint64),
+        np.array([m.hour_weight, m.daily_drift, m.trend_drift], np.float64),
     )  # fmt: skip
 
 
@@ -104,16 +118,19 @@ class CompiledWorld:
         codes = {"click": rows.CLICK, "purchase": rows.PURCHASE, "engagement": rows.ENGAGEMENT}
         assert list(codes) == list(SIGNALS)
         weights = sim.reward_fn.weights  # type: ignore[attr-defined]
+        dynamic = dynamic_arrays(sim)
+        self._extra = layout.EXTRA if isinstance(sim.user_model, DynamicUserModel) else ()
         self._step_world = (
             iw, fw, user_params(sim.user_model), params, gamma,  # type: ignore[arg-type]
             np.array([codes[name] for name in weights], np.int64),
             np.array(list(weights.values()), np.float64),
             np.ascontiguousarray(cat.item_table), cat.topic, np.asarray(starts), np.asarray(sizes),
             _c(pop.hour_profile), _c(pop.activity), _c(pop.price_sensitivity), _c(pop.patience),
+            *dynamic,
         )  # fmt: skip
         self._reset_world = (
             iw, fw, np.asarray(starts), np.asarray(sizes), _c(pop.hour_profile), _c(pop.activity),
-            _c(pop.interests, np.float64), _c(pop.initial_satisfaction, np.float64),
+            _c(pop.interests, np.float64), _c(pop.initial_satisfaction, np.float64), *dynamic[1:],
         )  # fmt: skip
         self._observe_world = (
             cat.features, cat.topic, _c(pop.profile), c.days, c.max_session_steps
@@ -204,7 +221,7 @@ class CompiledWorld:
         The returned state and outcome then stay valid until the second next call.
         """
         n, k = slates.shape
-        if state.user.extra:
+        if tuple(state.user.extra) != self._extra:  # the user's state, as the kernels know it
             return None
         plan = self._plans.get(id(state)) if reuse else None
         if plan is None or plan[0] is not state or plan[2].item_ids.shape != (n, k):
@@ -253,7 +270,7 @@ class CompiledWorld:
         c, cat = self.sim.config, self.sim.catalog
         n = keys.shape[0]
         state = layout.empty_state(
-            n, c.latent_dim, cat.num_topics, c.num_candidates, c.history_length
+            n, c.latent_dim, cat.num_topics, c.num_candidates, c.history_length, self._extra
         )
         self._reset_rows(state, np.arange(n), keys, counters, user_ids)
         self._made = state

@@ -3,7 +3,9 @@ into, and the argument order of ``step_rows`` and ``reset_rows`` (:mod:`slategym
 
 A state's arrays go to a kernel in one order, :func:`state_arrays`: the step kernel reads them (after
 ``slates``), writes the next state in that order without ``key`` and ``user_id`` first
-(:func:`step_outputs`), and the reset kernel writes the rows it starts in the same order.
+(:func:`step_outputs`), and the reset kernel writes the rows it starts in the same order. The user
+model's extra state comes last (:data:`EXTRA`: the dynamic user's ``day`` and ``hour``); a world
+without it passes empty arrays there.
 """
 
 from __future__ import annotations
@@ -13,11 +15,27 @@ import numpy as np
 from slategym.types import SimState, StepOutcome
 from slategym.users.base import UserState
 
+EXTRA: tuple[str, ...] = ("day", "hour")
+"""The extra state the kernels know (:attr:`DynamicUserModel.EXTRA_STATE`), int64 per row."""
+
+_NO_EXTRA = np.empty(0, np.int64)  # never written: the kernels skip extra state without rows
+
+
+def extra_arrays(state: SimState) -> tuple[np.ndarray, ...]:
+    """The :data:`EXTRA` arrays of ``state``, or empty stand-ins if its user has none."""
+    extra = state.user.extra
+    return tuple(extra[name] for name in EXTRA) if extra else (_NO_EXTRA,) * len(EXTRA)
+
 
 def empty_state(
-    n: int, latent_dim: int, num_topics: int, num_candidates: int, history_length: int
+    n: int,
+    latent_dim: int,
+    num_topics: int,
+    num_candidates: int,
+    history_length: int,
+    extra: tuple[str, ...] = (),
 ) -> SimState:
-    """A state of ``n`` rows, C-contiguous and uninitialised."""
+    """A state of ``n`` rows, C-contiguous and uninitialised, with the user's ``extra`` state."""
     return SimState(
         key=np.empty(n, np.uint64),
         counter=np.empty(n, np.uint64),
@@ -27,6 +45,7 @@ def empty_state(
             fatigue=np.empty((n, num_topics)),
             satisfaction=np.empty(n),
             no_click_streak=np.empty(n, np.int64),
+            extra={name: np.empty(n, np.int64) for name in extra},
         ),
         clock=np.empty(n),
         session_index=np.empty(n, np.int64),
@@ -43,7 +62,7 @@ def empty_like(state: SimState) -> SimState:
     n, length = state.history_ids.shape
     return empty_state(
         n, state.user.interests.shape[1], state.user.fatigue.shape[1],
-        state.candidates.shape[1], length,
+        state.candidates.shape[1], length, tuple(state.user.extra),
     )  # fmt: skip
 
 
@@ -81,7 +100,7 @@ def state_arrays(state: SimState) -> tuple[np.ndarray, ...]:
     return (
         state.key, state.counter, state.clock, state.session_index, state.session_step,
         state.candidates, state.history_ids, state.history_response, state.done,
-        u.user_id, u.interests, u.fatigue, u.satisfaction, u.no_click_streak,
+        u.user_id, u.interests, u.fatigue, u.satisfaction, u.no_click_streak, *extra_arrays(state),
     )  # fmt: skip
 
 
@@ -92,7 +111,7 @@ def step_outputs(new: SimState, out: StepOutcome) -> tuple[np.ndarray, ...]:
     return (
         new.key, nu.user_id, new.counter, new.clock, new.session_index, new.session_step,
         new.candidates, new.history_ids, new.history_response, new.done,
-        nu.interests, nu.fatigue, nu.satisfaction, nu.no_click_streak,
+        nu.interests, nu.fatigue, nu.satisfaction, nu.no_click_streak, *extra_arrays(new),
         out.item_ids, out.valid, out.n_duplicates, out.affinities, out.clicks, out.purchases,
         out.dwell, out.reward, out.session_ended, out.churned, out.truncated, out.day, out.hour,
     )  # fmt: skip

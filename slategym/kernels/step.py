@@ -6,7 +6,9 @@
 and a named or weighted reward (:class:`~slategym.rewards.WeightedReward`). Each row reads one block
 of its random stream with the simulator's layout, so a row's trajectory is the general path's, bit
 for bit; the model formulas are the very functions the numpy path calls
-(``slategym.users.default.affinity``, ...), compiled.
+(``slategym.users.default.affinity``, ...), compiled. The dynamic user
+(:class:`~slategym.users.DynamicUserModel`) adds its hour-of-day term and its day-to-day drift
+(:mod:`slategym.kernels.dynamic`).
 
 It works on rows ``lo .. hi - 1`` only, so that a vector env can split its rows between threads
 (the kernel releases the GIL); every row depends on its own inputs alone, so the result does not
@@ -33,6 +35,7 @@ from slategym.kernels.choice import (
     sample_row,
     sample_single_click,
 )
+from slategym.kernels.dynamic import HOUR_WEIGHT, advance_row
 from slategym.kernels.world import (
     B_0,
     B_A,
@@ -135,6 +138,10 @@ def step_rows(
     activity: np.ndarray,
     price_sensitivity: np.ndarray,
     patience: np.ndarray,
+    hour_topic: np.ndarray,
+    drift_key: np.ndarray,
+    trend_key: np.ndarray,
+    dyn: np.ndarray,
     slates: np.ndarray,
     key: np.ndarray,
     counter: np.ndarray,
@@ -150,6 +157,8 @@ def step_rows(
     fatigue: np.ndarray,
     satisfaction: np.ndarray,
     streak: np.ndarray,
+    x_day: np.ndarray,
+    x_hour: np.ndarray,
     o_key: np.ndarray,
     o_user_id: np.ndarray,
     o_counter: np.ndarray,
@@ -164,6 +173,8 @@ def step_rows(
     o_fatigue: np.ndarray,
     o_satisfaction: np.ndarray,
     o_streak: np.ndarray,
+    o_x_day: np.ndarray,
+    o_x_hour: np.ndarray,
     item_ids: np.ndarray,
     valid: np.ndarray,
     n_dup: np.ndarray,
@@ -191,6 +202,9 @@ def step_rows(
     d = interests.shape[1]
     t = fatigue.shape[1]
     num_live = iw[I_LIVE]
+    # the dynamic user (kernels.dynamic): extra state, and an hour-of-day term unless its weight is 0
+    dynamic = x_day.shape[0] > 0
+    by_hour = dynamic and dyn[HOUR_WEIGHT] != 0.0
     days = iw[I_DAYS]
     nu, uc0, uu = iw[I_STEP_UNIFORMS], iw[I_U_CHOICE], iw[I_U_USER]
     # scratch, in step_workspace's layout: per-row blocks of BLOCK_ROWS rows (uniforms,
@@ -269,6 +283,8 @@ def step_rows(
                     match, item_table[item, d], item_table[item, d + 1], fatigue[r, topic[item]],
                     up[W_Q], up[W_P], up[W_F],
                 )  # fmt: skip
+                if by_hour:  # DynamicUserModel.affinity
+                    a += hour_topic[x_hour[r], topic[item]]
                 if live and not math.isfinite(a):
                     return BAD_AFFINITY, r
                 a_row[j] = a if live else 0.0
@@ -402,6 +418,10 @@ def step_rows(
                 trunc = end and not churn
             else:
                 trunc = not churn and new_clock >= fw[F_HORIZON]
+            if dynamic:  # DynamicUserModel.advance, after respond
+                o_x_day[r], o_x_hour[r] = advance_row(
+                    o_interests, r, uid, x_day[r], new_clock, drift_key, trend_key, dyn
+                )
             next_day = min(R.day_hour(new_clock)[0], days - 1)
             R.push_history(
                 r, history_ids, history_response, o_history_ids, o_history_response,

@@ -17,6 +17,7 @@ import numpy as np
 from slategym.kernels import rows as R
 from slategym.kernels import xp
 from slategym.kernels._jit import jit_kernel
+from slategym.kernels.dynamic import advance_row
 
 # Indices of the default user model's parameters in the ``up`` vector (see ``fused.user_params``).
 (W_Q, W_P, W_F, DECAY, DRIFT, B_0, B_A, B_Q, D_MEAN, D_AFF, D_CAP, SAT_RATE,
@@ -45,6 +46,9 @@ def reset_rows(
     activity: np.ndarray,
     pop_interests: np.ndarray,
     initial_satisfaction: np.ndarray,
+    drift_key: np.ndarray,
+    trend_key: np.ndarray,
+    dyn: np.ndarray,
     keys: np.ndarray,
     counters: np.ndarray,
     given_ids: np.ndarray,
@@ -63,6 +67,8 @@ def reset_rows(
     fatigue: np.ndarray,
     satisfaction: np.ndarray,
     streak: np.ndarray,
+    x_day: np.ndarray,
+    x_hour: np.ndarray,
     work_f: np.ndarray,
 ) -> None:
     """Start entries ``lo .. hi - 1`` of ``keys``/``counters`` at their user's first session
@@ -108,6 +114,10 @@ def reset_rows(
             fatigue[r, q] = 0.0
         satisfaction[r] = initial_satisfaction[uid]
         streak[r] = 0
+        if x_day.shape[0] > 0:  # the dynamic user: drifted from day 0 to the first arrival
+            x_day[r], x_hour[r] = advance_row(
+                interests, r, uid, 0, first, drift_key, trend_key, dyn
+            )
 
 
 @jit_kernel

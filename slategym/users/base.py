@@ -27,7 +27,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium import spaces
@@ -276,9 +276,20 @@ def standard_normals(uniforms: np.ndarray) -> np.ndarray:
     ``r cos(theta)`` (columns ``0 .. m - 1``) and ``r sin(theta)`` (columns ``m .. 2 m - 1``).
     """
     m = uniforms.shape[1] // 2
-    r = np.sqrt(-2.0 * xp.log1p(-uniforms[:, :m]))
-    theta = 2.0 * np.pi * uniforms[:, m : 2 * m]
+    r = normal_radius(uniforms[:, :m])
+    theta = normal_angle(uniforms[:, m : 2 * m])
     return np.concatenate([r * xp.cos(theta), r * xp.sin(theta)], axis=1)
+
+
+def normal_radius(u: Any) -> Any:
+    """Box-Muller's radius ``sqrt(-2 log(1 - u))`` (scalars or arrays; the compiled kernels call it
+    too)."""
+    return np.sqrt(-2.0 * xp.log1p(-u))
+
+
+def normal_angle(u: Any) -> Any:
+    """Box-Muller's angle ``2 pi u``."""
+    return 2.0 * np.pi * u
 
 
 def reset_arguments(

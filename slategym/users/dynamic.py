@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -136,11 +137,12 @@ class DynamicUserModel(DefaultUserModel):
         extra = {"day": np.zeros(n, np.int64), "hour": np.zeros(n, np.int64)}
         return dataclasses.replace(state, extra=extra)
 
-    def _steps(self, keys: np.ndarray, day: int, dim: int) -> np.ndarray:
-        """``(n, D)`` draws :math:`\\mathcal{N}(0, I_D / D)` of ``keys (n,)`` for ``day``."""
+    def _normals(self, keys: np.ndarray, day: int, dim: int) -> np.ndarray:
+        """``(n, D)`` standard normals of ``keys (n,)`` for ``day``: block ``day`` of each key's
+        stream, ``2 ceil(D / 2)`` uniforms through Box-Muller."""
         width = 2 * ((dim + 1) // 2)
         u = counter_uniforms(keys, np.full(keys.shape, day, np.uint64), width)
-        return standard_normals(u)[:, :dim] / np.sqrt(dim)
+        return standard_normals(u)[:, :dim]
 
     def advance(
         self, population: Population, state: UserState, catalog: Catalog, minute: np.ndarray
@@ -156,9 +158,9 @@ class DynamicUserModel(DefaultUserModel):
             for today in range(int(old[later].min()) + 1, int(day[later].max()) + 1):
                 crossed = (old[later] < today) & (today <= day[later])
                 rows = later[crossed]
-                step = self.daily_drift * self._steps(keys[crossed], today, d)
-                step += self.trend_drift * self._steps(population.extra["trend_key"], today, d)
-                interests[rows] += step
+                own = self._normals(keys[crossed], today, d)
+                trend = self._normals(population.extra["trend_key"], today, d)
+                interests[rows] += drift_step(own, trend, self.daily_drift, self.trend_drift, d)
         return dataclasses.replace(
             state, interests=interests, extra={"day": np.maximum(day, old), "hour": hour}
         )
@@ -187,6 +189,13 @@ class DynamicUserModel(DefaultUserModel):
             population, state, catalog, item_ids, affinities, clicks, session_full, uniforms
         )
         return dataclasses.replace(new_state, extra=state.extra), response
+
+
+def drift_step(own: Any, trend: Any, daily_drift: float, trend_drift: float, dim: int) -> Any:
+    """One day's step of the interests, :math:`\\sigma_u \\xi + \\sigma_s \\zeta` with
+    :math:`\\xi, \\zeta \\sim \\mathcal{N}(0, I_D / D)` from standard normals ``own`` and ``trend``
+    (scalars or arrays; the compiled kernels call it too)."""
+    return daily_drift * (own / np.sqrt(dim)) + trend_drift * (trend / np.sqrt(dim))
 
 
 @lru_cache(maxsize=32)
