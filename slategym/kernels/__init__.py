@@ -1,12 +1,13 @@
 """Compiled kernels for the built-in models (optional: ``pip install "slategym[fast]"`` adds numba).
 
 With numba installed, a world built from the default item model (fresh candidates every request),
-the default user model (:class:`~slategym.users.DefaultUserModel` itself, so ``SlateRec-v0`` and
-``SlateRec-Personal-v0``), any built-in choice model and a named or weighted reward steps through
-compiled kernels (:mod:`slategym.kernels.step`, :mod:`slategym.kernels.world`): the step, the
-resets and autoresets, the output checks and the observation, row by row, with the state kept in
-place. Anything else (a
-custom or subclassed model, a callable reward, the Dynamic and RecSim worlds, numba absent) runs on
+the default or the dynamic user model (:class:`~slategym.users.DefaultUserModel` or
+:class:`~slategym.users.DynamicUserModel` themselves, so ``SlateRec-v0``, ``SlateRec-Personal-v0``
+and ``SlateRec-Dynamic-v0``), any built-in choice model and a named or weighted reward steps through
+compiled kernels (:mod:`slategym.kernels.step`, :mod:`slategym.kernels.world`,
+:mod:`slategym.kernels.dynamic`): the step, the resets and autoresets, the output checks and the
+observation, row by row, with the state kept in place. Anything else (a
+custom or subclassed model, a callable reward, the RecSim worlds, numba absent) runs on
 the general batched numpy path, which stays the reference: both give the same trajectories, bit for
 bit on x86-64 (``slategym.kernels._npmath`` explains how), and ``tests/test_kernels.py`` holds them
 together. The built-in choice models' public ``probabilities()`` call the same compiled row

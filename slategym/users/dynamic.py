@@ -92,6 +92,10 @@ class DynamicUserModel(DefaultUserModel):
     ## Version History
 
     * v0: initial version (SlateRec-Dynamic-v0).
+    * v0, slategym 0.2: compiled (``slategym.kernels.dynamic``: the hour term and the drift in the
+      step and reset kernels, through :func:`drift_step` and Box-Muller's
+      :func:`~slategym.users.base.normal_radius` / :func:`~slategym.users.base.normal_angle`,
+      which the numpy path calls too). Trajectories unchanged, bit for bit.
     """
 
     hour_weight: float = 1.0
