@@ -274,7 +274,7 @@ class SlateRecVectorEnv(VectorEnv):
             )
         # NEXT_STEP: rows that ended at the previous step are reset now, ignoring their action.
         reset_rows = np.flatnonzero(self._autoreset) if mode == AutoresetMode.NEXT_STEP else _NONE
-        slates = self._slates(actions, reset_rows)
+        slates, checked = self._slates(actions, reset_rows)
         old = self._state
         # Every row goes through the batched step (cheaper than splitting the state); reset rows
         # are then overwritten with a fresh episode drawn from their stream exactly where it stood
@@ -282,7 +282,7 @@ class SlateRecVectorEnv(VectorEnv):
         # reuse: on the compiled path the new state and the outcome are written in place (two
         # state buffers alternate), so a step allocates no state arrays; everything returned to
         # the caller below is a copy or a fresh array.
-        state, outcome = self.sim.step(old, slates, reuse=True)
+        state, outcome = self.sim.step(old, slates, reuse=True, checked=checked)
         rewards = outcome.reward.copy()
         terminated = outcome.terminated.copy()
         truncated = outcome.truncated.copy()
@@ -346,20 +346,23 @@ class SlateRecVectorEnv(VectorEnv):
         self._obs_buffers.reverse()
         return self.sim.observe(state, self._obs_buffers[0])
 
-    def _slates(self, actions: Any, reset_rows: np.ndarray) -> np.ndarray:
-        """Validated ``(N, K)`` slates; the actions of ``reset_rows`` are ignored, not validated
-        (a distinct placeholder stands in for them, valid even with ``strict_slates``)."""
-        if not reset_rows.size:
-            return self.sim.validate_slates(actions, self.num_envs)
-        k = self.config.slate_size
-        if reset_rows.size == self.num_envs:  # every action is ignored
-            return np.broadcast_to(np.arange(k), (self.num_envs, k)).copy()
+    def _slates(self, actions: Any, reset_rows: np.ndarray) -> tuple[np.ndarray, bool]:
+        """``(N, K)`` slates and whether their indices are checked already: an int64 array goes
+        on unchecked, for the compiled kernel to check as it reads it (``Simulator.step``'s
+        ``checked``). The actions of ``reset_rows`` are ignored, not validated (a distinct
+        placeholder stands in for them, valid even with ``strict_slates``)."""
+        n, k = self.num_envs, self.config.slate_size
+        if reset_rows.size == n:  # every action is ignored
+            return np.broadcast_to(np.arange(k), (n, k)).copy(), True
         arr = np.asarray(actions)
-        if arr.shape != (self.num_envs, k) or arr.dtype.kind not in "iu":
-            return self.sim.validate_slates(arr, self.num_envs)  # raises the shape / dtype error
-        slates = arr.astype(np.int64)  # a copy: the caller's array is left alone
-        slates[reset_rows] = np.arange(k)
-        return self.sim.validate_slates(slates, self.num_envs)
+        if arr.shape != (n, k) or arr.dtype.kind not in "iu":
+            return self.sim.validate_slates(arr, n), True  # raises the shape / dtype error
+        if reset_rows.size:
+            arr = arr.astype(np.int64)  # a copy: the caller's array is left alone
+            arr[reset_rows] = np.arange(k)
+        if arr.dtype == np.int64 and arr.flags.c_contiguous:
+            return arr, False
+        return self.sim.validate_slates(arr, n), True
 
     def _reset_same_step(
         self,

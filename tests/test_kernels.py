@@ -207,6 +207,25 @@ def test_compiled_kernel_checks_slate_indices_and_keeps_the_state(bad: list[int]
             twin.reset()
 
 
+def test_vector_env_kernel_checks_slate_indices_and_keeps_the_state() -> None:
+    """As the single env: an out-of-range index in an int64 batch raises the usual error, on one
+    thread or two, and the envs go on as if the bad step never happened."""
+    rng = np.random.default_rng(5)
+    for threads in (1, 2):
+        envs = [SlateRecVectorEnv(600, backend="compiled", num_threads=threads, **WORLD)
+                for _ in range(2)]  # fmt: skip
+        for env in envs:
+            env.reset(seed=5)
+        bad = rng.integers(0, 12, (600, 4))
+        bad[599, 2] = 12  # the last row: in the second thread's share
+        with pytest.raises(ValueError, match=r"slate holds index 12 out of range"):
+            envs[0].step(bad)
+        for t in range(20):
+            slates = rng.integers(0, 12, (600, 4))
+            for i, (a, b) in enumerate(zip(envs[0].step(slates), envs[1].step(slates), strict=True)):
+                _assert_same(a, b, f"threads={threads}, step {t} after the rejected batch, item {i}")
+
+
 def test_backend_setting_is_checked_and_explained() -> None:
     with pytest.raises(ValueError, match="backend='fast' is not allowed"):
         gym.make("SlateRec-v0", backend="fast")
