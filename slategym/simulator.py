@@ -33,12 +33,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from gymnasium import spaces
 
+from slategym import observation
 from slategym._arrays import take_rows
 from slategym.catalog import Catalog, check_catalog
 from slategym.checks import check_affinities, check_response, check_rewards
 from slategym.config import SlateRecConfig
 from slategym.kernels.dispatch import KernelDispatch
 from slategym.limits import check_limits
+from slategym.observation import DWELL_SCALE, RESPONSE_COLUMNS
 from slategym.registry import make_choice_model, make_item_model, make_user_model
 from slategym.rewards import make_reward
 from slategym.rng import uniforms
@@ -54,17 +56,6 @@ from slategym.users.base import Population
 
 if TYPE_CHECKING:
     from slategym.kernels.fused import CompiledWorld
-
-DWELL_SCALE = 30.0
-"""Dwell minutes are divided by this (and clipped to 1) in the observed history."""
-RESPONSE_COLUMNS = ("purchased", "dwell")
-"""Response columns appended to each history item's features in the observation."""
-SIMULATOR_KEYS = ("candidates", "candidate_ids", "candidate_topics", "history_ids", "history", "time")
-"""Observation keys the simulator builds (``observation="full"``); the user model builds ``user``
-and may add others."""
-IDS_ONLY_KEYS = ("history_response",)
-"""The keys added with ``observation="ids"``: the response columns of ``history``."""
-
 
 _NO_ROWS = np.zeros(0, np.int64)
 
@@ -101,15 +92,16 @@ class Simulator:
         self._r_cand = slice(2, 2 + n_item)
         self._r_user = slice(2 + n_item, 2 + n_item + n_reset)
         self.reset_uniforms = self._r_user.stop
-        features = self.catalog.features
         self.full_observation = c.observation == "full"
-        self._history_features: np.ndarray | None = None  # the padded table of the full history
-        if self.full_observation:
-            self._history_features = np.zeros(
-                (features.shape[0], features.shape[1] + len(RESPONSE_COLUMNS)), np.float32
-            )
-            self._history_features[:, : features.shape[1]] = features
-        self.observation_space = self._observation_space()
+        # the padded table of the full history (None: observation="ids")
+        self._history_features = (
+            observation.history_table(self.catalog.features) if self.full_observation else None
+        )
+        self.observation_space = observation.observation_space(
+            c, self.catalog,
+            self.user_model.observation_spaces(self.population, self.catalog, c.slate_size),
+            self.full_observation,
+        )  # fmt: skip
         self.action_space = spaces.MultiDiscrete(np.full(k, nc, dtype=np.int64))
         self._dispatch = KernelDispatch(self)  # the compiled world or the numpy path
 
@@ -171,48 +163,6 @@ class Simulator:
         table = self.catalog.features.view()
         table.flags.writeable = False
         return table
-
-    def _observation_space(self) -> spaces.Dict:
-        c, cat = self.config, self.catalog
-        f = cat.num_features
-        top_id = cat.total - 1
-        low, high = cat.feature_low, cat.feature_high
-        user_spaces = self.user_model.observation_spaces(self.population, cat, c.slate_size)
-        reserved = (*SIMULATOR_KEYS, *IDS_ONLY_KEYS)
-        if "user" not in user_spaces or set(user_spaces) & set(reserved):
-            raise ValueError(
-                f"the user model's observation_spaces() returned keys {sorted(user_spaces)}: expected "
-                f"'user' and no key among the simulator's {list(reserved)}"
-            )
-        r = len(RESPONSE_COLUMNS)
-        if self.full_observation:
-            items: dict[str, spaces.Space[Any]] = {
-                "candidates": spaces.Box(low, high, (c.num_candidates, f), np.float32),
-                "history": spaces.Box(
-                    min(low, 0.0), max(high, 1.0), (c.history_length, f + r), np.float32
-                ),
-            }
-        else:  # purchased is 0 or 1, dwell / DWELL_SCALE is clipped to 1
-            items = {"history_response": spaces.Box(0.0, 1.0, (c.history_length, r), np.float32)}
-        return spaces.Dict(
-            {
-                **user_spaces,
-                **items,
-                "candidate_ids": spaces.Box(0, top_id, (c.num_candidates,), np.int64),
-                "candidate_topics": spaces.Box(
-                    0, max(cat.num_topics - 1, 1), (c.num_candidates,), np.int64
-                ),
-                "history_ids": spaces.Box(-1, top_id, (c.history_length,), np.int64),
-                "time": spaces.Box(
-                    np.zeros(3, np.float32),
-                    np.array(  # (a bound of at least 1: gymnasium warns of a Box with low == high)
-                        [max(c.days - 1, 1), 23, max(c.max_session_steps - 1, 1)], np.float32
-                    ),
-                    (3,),
-                    np.float32,
-                ),
-            }
-        )
 
     # -- reset --------------------------------------------------------------------------------------
     def reset(
@@ -301,36 +251,8 @@ class Simulator:
         (``kernel.observation_buffers(N)``) is given, written into those arrays."""
         if self.kernel is not None:
             return self.kernel.observe(state, into)
-        c, cat = self.config, self.catalog
-        n = state.num_rows
-        day, hour = minute_to_day_hour(state.clock)
-        time = np.empty((n, 3), np.float32)
-        time[:, 0] = np.minimum(day, c.days - 1)
-        time[:, 1] = hour
-        time[:, 2] = np.minimum(state.session_step, c.max_session_steps - 1)
-        user = self.user_model.observe(self.population, state.user, cat)
-        ids, history_ids = state.candidates.copy(), state.history_ids.copy()
-        topics = cat.topic.take(state.candidates)
-        if self._history_features is None:  # observation="ids": no feature copies
-            return {
-                **user, "candidate_ids": ids, "candidate_topics": topics,
-                "history_ids": history_ids, "history_response": state.history_response.copy(),
-                "time": time,
-            }  # fmt: skip
-        f = cat.num_features
-        # -1 (empty slot) takes the zero padding row at the end of the feature table; the padded
-        # table has two more zero columns, overwritten with the responses.
-        history = self._history_features.take(state.history_ids, axis=0)  # (N, L, F + 2)
-        history[:, :, f:] = state.history_response
-        return {
-            **user,
-            "candidates": cat.features.take(state.candidates, axis=0),
-            "candidate_ids": ids,
-            "candidate_topics": topics,
-            "history_ids": history_ids,
-            "history": history,
-            "time": time,
-        }
+        user = self.user_model.observe(self.population, state.user, self.catalog)
+        return observation.observe(state, user, self.config, self.catalog, self._history_features)
 
     # -- slates -------------------------------------------------------------------------------------
     def validate_slates(self, slates: Any, num_rows: int) -> np.ndarray:

@@ -7,7 +7,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from slategym.simulator import DWELL_SCALE
+from slategym.observation import DWELL_SCALE
 from slategym.slates import duplicate_mask
 from tests.conftest import SMALL
 

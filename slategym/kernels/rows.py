@@ -11,6 +11,7 @@ import numpy as np
 
 from slategym.kernels._jit import jit, jit_inline
 from slategym.kernels._npmath import pairwise_sum
+from slategym.observation import DWELL_SCALE
 from slategym.rng import BLOCK
 
 PHI = np.uint64(0x9E3779B97F4A7C15)
@@ -20,7 +21,6 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
 _INV53 = 1.0 / (1 << 53)
 HOURS = 24
-DWELL_SCALE = 30.0
 
 
 @jit
