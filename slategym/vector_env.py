@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import numpy as np
@@ -10,6 +9,7 @@ from gymnasium import logger
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from slategym.autoreset import add_final_info, check_autoreset_mode, unshared
 from slategym.config import CONFIG_KEYWORDS, SlateRecConfig, check_keywords
 from slategym.render import (
     RENDER_MODES,
@@ -26,7 +26,6 @@ from slategym.simulator import Simulator
 from slategym.types import (
     SimState,
     StepOutcome,
-    step_info_arrays,
 )
 from slategym.validation import check_int, check_seed
 from slategym.vector_info import add_reset_info, reset_info, step_info
@@ -39,45 +38,8 @@ VECTOR_KEYWORDS: tuple[str, ...] = (
 _NONE = np.zeros(0, np.int64)
 
 
-def _unshared(new: SimState, old: SimState) -> SimState:
-    """``new`` with private copies of the arrays it shares with ``old`` (e.g. the keys, or the
-    interests of a user model without drift), so that writing rows into it leaves ``old`` intact."""
-    changes: dict[str, Any] = {}
-    for name in SimState.ARRAY_FIELDS:
-        a = getattr(new, name)
-        if np.may_share_memory(a, getattr(old, name)):
-            changes[name] = a.copy()
-    user = new.user.unshared(old.user)  # the user model's extra state included
-    if user is not new.user:
-        changes["user"] = user
-    return dataclasses.replace(new, **changes) if changes else new
-
-
 def _entropy_key() -> np.uint64:
     return np.uint64(np.random.SeedSequence().generate_state(1, np.uint64)[0])
-
-
-AUTORESET_MODES: tuple[AutoresetMode, ...] = (
-    AutoresetMode.NEXT_STEP,
-    AutoresetMode.SAME_STEP,
-    AutoresetMode.DISABLED,
-)
-"""Autoreset modes of :class:`SlateRecVectorEnv` (all three of Gymnasium's)."""
-
-
-def check_autoreset_mode(value: Any) -> AutoresetMode:
-    """An :class:`~gymnasium.vector.AutoresetMode`, or its value (``"NextStep"``, ...)."""
-    try:
-        mode = value if isinstance(value, AutoresetMode) else AutoresetMode(value)
-    except (ValueError, TypeError):
-        mode = None
-    if mode not in AUTORESET_MODES:
-        raise ValueError(
-            f"autoreset_mode={value!r} is not allowed: expected one of "
-            f"{[str(m) for m in AUTORESET_MODES]} (or their values {[m.value for m in AUTORESET_MODES]})"
-        )
-    assert mode is not None
-    return mode
 
 
 class SlateRecVectorEnv(VectorEnv):
@@ -331,7 +293,7 @@ class SlateRecVectorEnv(VectorEnv):
         if kernel is not None and kernel.owns(state):  # in place: no intermediate state
             kernel.reset_into(state, rows, keys, counters)
             return state
-        state = _unshared(state, old)
+        state = unshared(state, old)
         state.put(rows, self.sim.reset(keys, counters))
         return state
 
@@ -377,20 +339,7 @@ class SlateRecVectorEnv(VectorEnv):
         their stream stands after this step (as a single env's ``reset()`` would)."""
         rows = np.flatnonzero(ended)
         last_obs = self.sim.observe(state.take(rows))
-        final_obs = np.full(self.num_envs, None, dtype=object)
-        for j, r in enumerate(rows):
-            final_obs[r] = {key: value[j] for key, value in last_obs.items()}
-        final_info: dict[str, Any] = {}
-        keys = self.config.info_keys
-        for key, value in step_info_arrays(outcome, keys).items():
-            full = np.zeros_like(value)
-            full[rows] = value[rows]
-            final_info[key], final_info["_" + key] = full, ended.copy()
-            # the ended rows' step keys move to final_info: masked off at the top level
-            info[key][rows] = 0
-            info["_" + key][rows] = False
-        info["final_obs"], info["_final_obs"] = final_obs, ended.copy()
-        info["final_info"], info["_final_info"] = final_info, ended.copy()
+        add_final_info(info, last_obs, outcome, ended, self.config.info_keys)
         state = self._restart(state, old, rows, state)
         self._elapsed[rows] = 0
         add_reset_info(info, state, rows)

@@ -227,8 +227,7 @@ class CompiledWorld:
         if plan is None or plan[0] is not state or plan[2].item_ids.shape != (n, k):
             plan = self._step_plan(state, n, k, reuse)
         _, new, out, head, tail, work = plan
-        buffers = self._buffers
-        if state is self._made or (len(buffers) == 2 and (state is buffers[0] or state is buffers[1])):
+        if state is self._made or self.owns(state):
             inputs: tuple[np.ndarray, ...] = (slates,)  # the state's arrays are ours
         else:
             inputs = (slates, *layout.state_arrays(state))
@@ -261,7 +260,8 @@ class CompiledWorld:
     def owns(self, state: SimState) -> bool:
         """Whether ``state`` is one of the two buffers of ``step(reuse=True)`` (its arrays are
         this object's own, C-contiguous, shared with no other state)."""
-        return any(state is b for b in self._buffers)
+        b = self._buffers
+        return len(b) == 2 and (state is b[0] or state is b[1])
 
     def reset(
         self, keys: np.ndarray, counters: np.ndarray, user_ids: np.ndarray | None

@@ -13,9 +13,9 @@ for bit; the model formulas are the very functions the numpy path calls
 It works on rows ``lo .. hi - 1`` only, so that a vector env can split its rows between threads
 (the kernel releases the GIL); every row depends on its own inputs alone, so the result does not
 depend on how the rows are split. It never raises: a row whose slate holds an index outside
-``[0, C)``, or repeats a candidate under ``strict_slates``, or whose affinities, probabilities or reward fail the output checks, stops the
-kernel with a code (:data:`STRICT_DUPLICATE`, ...) and its row, and the caller re-runs the general
-path, which raises the usual error.
+``[0, C)`` or repeats a candidate under ``strict_slates``, or whose affinities, probabilities or
+reward fail the output checks, stops the kernel with a code (:data:`BAD_SLATE`, ...) and its row,
+and the caller re-runs the general path, which raises the usual error.
 """
 
 from __future__ import annotations
