@@ -247,14 +247,15 @@ def test_child_forked_mid_compile_stays_on_numpy(
 
 def test_the_warm_up_compiles_what_every_covered_world_calls(switch: Switch) -> None:
     """The background thread compiles each kernel for one tiny world; every covered world (each
-    built-in choice model, Personal users, weighted rewards) must call exactly those compiled
-    functions, else its switch would compile in the middle of a run."""
+    built-in choice model, Personal and Dynamic users, weighted rewards) must call exactly those
+    compiled functions, else its switch would compile in the middle of a run."""
     switch.on = True
     before = _signatures()
     configs: list[dict[str, Any]] = [{"choice_model": name} for name in BUILTIN_CHOICE_MODELS] + [
         {"choice_model": "multi_click", "choice_model_kwargs": {"mode": "dependent"}},
         {"user_model": "personal", "reward": {"click": 1.0, "engagement": 0.1}},
         {"observation": "ids"},
+        {"user_model": "dynamic", "days": 3},  # its arrays have the default user's stand-ins' types
     ]
     for config in configs:
         env = SlateRecVectorEnv(3, **{**WORLD, **config})
