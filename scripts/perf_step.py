@@ -10,6 +10,15 @@ file), reads each function's address and size from the object code, and writes t
         perf record -o /tmp/perf.data python scripts/perf_step.py --candidates 10 --slate 2
     perf report -i /tmp/perf.data --no-children --sort sym
 
+Inside ``step_rows`` (whose row functions are inlined into it, so ``perf report`` shows one
+symbol), ``--dump DIR`` also writes its object code (``DIR/step_rows.o``) and its address in the
+process (``DIR/step_rows.addr``); then ``--windows DIR`` reads ``perf script`` output on stdin and
+prints the share of the kernel's samples in each 256-byte window of its code, hottest first, with
+the hottest instructions (``objdump`` disassembles the object)::
+
+    ... perf record -o /tmp/perf.data python scripts/perf_step.py --dump /tmp/pa
+    perf script -i /tmp/perf.data -F ip,sym | python scripts/perf_step.py --windows /tmp/pa
+
 Not part of CI (needs ``perf``; relies on numba internals that may change).
 """
 
@@ -80,6 +89,50 @@ def write_perf_map() -> int:
     return len(lines)
 
 
+def dump_step_rows(folder: str) -> None:
+    """Write ``step_rows``' object code and the address of its machine code (see the docstring)."""
+    os.makedirs(folder, exist_ok=True)
+    for result in step.step_rows.overloads.values():
+        library: Any = result.library
+        obj = library._get_compiled_object()
+        with open(os.path.join(folder, "step_rows.o"), "wb") as out:
+            out.write(obj)
+        for name, size in _functions(obj):
+            if _dotted(name) == "slategym.kernels.step.step_rows" and not name.startswith("cfunc"):
+                address = library.get_pointer_to_function(name)
+                with open(os.path.join(folder, "step_rows.addr"), "w") as out:
+                    out.write(f"{name} {address} {size}\n")
+
+
+def windows(folder: str, top: int = 12) -> None:
+    """Print the hottest 256-byte windows and instructions of ``step_rows`` from ``perf script``
+    lines (``ip sym``) on stdin."""
+    import collections
+    import re
+    import subprocess
+    import sys
+
+    name, address, size = open(os.path.join(folder, "step_rows.addr")).read().split()
+    start, end = int(address), int(address) + int(size)
+    offsets = []
+    for line in sys.stdin:
+        parts = line.split()
+        if parts and re.fullmatch(r"[0-9a-f]+", parts[0]) and start <= int(parts[0], 16) < end:
+            offsets.append(int(parts[0], 16) - start)
+    asm = subprocess.run(["objdump", "-d", "--no-show-raw-insn", os.path.join(folder, "step_rows.o")],
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    head = re.search(rf"^([0-9a-f]+) <{re.escape(name)}>:$", asm, flags=re.M)
+    origin = int(head.group(1), 16) if head else 0
+    code = {int(m.group(1), 16) - origin: m.group(2).strip()
+            for m in re.finditer(r"^\s+([0-9a-f]+):\s+(.*)$", asm, flags=re.M)}  # fmt: skip
+    total = max(len(offsets), 1)
+    print(f"{len(offsets)} samples in step_rows ({size} bytes of code)")
+    for window, n in collections.Counter(o // 256 for o in offsets).most_common(top):
+        print(f"  {window * 256:6x}-{window * 256 + 255:6x}  {n / total:5.1%}")
+    for offset, n in collections.Counter(offsets).most_common(top):
+        print(f"  {offset:6x}  {n / total:5.1%}  {code.get(offset, '?')[:70]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--candidates", type=int, default=10)
@@ -87,7 +140,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=4096)
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--light", action="store_true", help='observation="ids", info_keys=(), copy=False')
+    parser.add_argument("--dump", help="also write step_rows' object code and address here")
+    parser.add_argument("--windows", help="read `perf script -F ip,sym` on stdin (see above)")
     args = parser.parse_args()
+    if args.windows:
+        windows(args.windows)
+        return
     light: dict[str, Any] = {"observation": "ids", "info_keys": (), "copy": False}
     env = SlateRecVectorEnv(
         args.rows, num_candidates=args.candidates, slate_size=args.slate, backend="compiled",
@@ -99,6 +157,8 @@ def main() -> None:
     for _ in range(20):
         env.step(slates)
     print(f"perf map: {write_perf_map()} functions")
+    if args.dump:
+        dump_step_rows(args.dump)
     start = time.perf_counter()
     for _ in range(args.steps):
         env.step(slates)
