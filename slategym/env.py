@@ -229,11 +229,7 @@ class SlateRecEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
                 f"slate has shape {action.shape}, expected ({c.slate_size},): {c.slate_size} "
                 f"candidate indices in [0, {c.num_candidates - 1}]"
             )
-        if action.dtype == np.int64 and action.flags.c_contiguous:
-            # the indices are checked as the compiled kernel reads them (or by validate_slates)
-            slates, checked = action.reshape(1, -1), False
-        else:
-            slates, checked = self.sim.validate_slates(action[None], 1), True
+        slates, checked = self.sim.slates_for_step(action[None], 1)
         # reuse: the compiled path writes the state in place (two alternating buffers)
         self._state, outcome = self.sim.step(self._state, slates, reuse=True, checked=checked)
         self._last = outcome

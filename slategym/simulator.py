@@ -261,6 +261,16 @@ class Simulator:
         c = self.config
         return validate_slates(slates, num_rows, c.slate_size, c.num_candidates)
 
+    def slates_for_step(self, slates: Any, num_rows: int) -> tuple[np.ndarray, bool]:
+        """``(slates, checked)`` for :meth:`step`: a C-contiguous int64 ``(N, K)`` array goes on as
+        it is, its indices left to the compiled kernel, which checks them as it reads them
+        (``checked=False``); anything else through :meth:`validate_slates` (``checked=True``)."""
+        arr = np.asarray(slates)
+        expected = (num_rows, self.config.slate_size)
+        if arr.dtype == np.int64 and arr.flags.c_contiguous and arr.shape == expected:
+            return arr, False
+        return self.validate_slates(arr, num_rows), True
+
     # -- step ---------------------------------------------------------------------------------------
     def step(
         self, state: SimState, slates: np.ndarray, reuse: bool = False, checked: bool = True

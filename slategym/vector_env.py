@@ -309,10 +309,9 @@ class SlateRecVectorEnv(VectorEnv):
         return self.sim.observe(state, self._obs_buffers[0])
 
     def _slates(self, actions: Any, reset_rows: np.ndarray) -> tuple[np.ndarray, bool]:
-        """``(N, K)`` slates and whether their indices are checked already: an int64 array goes
-        on unchecked, for the compiled kernel to check as it reads it (``Simulator.step``'s
-        ``checked``). The actions of ``reset_rows`` are ignored, not validated (a distinct
-        placeholder stands in for them, valid even with ``strict_slates``)."""
+        """``(N, K)`` slates and whether their indices are checked already
+        (:meth:`Simulator.slates_for_step`). The actions of ``reset_rows`` are ignored, not
+        validated (a distinct placeholder stands in for them, valid even with ``strict_slates``)."""
         n, k = self.num_envs, self.config.slate_size
         if reset_rows.size == n:  # every action is ignored
             return np.broadcast_to(np.arange(k), (n, k)).copy(), True
@@ -322,9 +321,7 @@ class SlateRecVectorEnv(VectorEnv):
         if reset_rows.size:
             arr = arr.astype(np.int64)  # a copy: the caller's array is left alone
             arr[reset_rows] = np.arange(k)
-        if arr.dtype == np.int64 and arr.flags.c_contiguous:
-            return arr, False
-        return self.sim.validate_slates(arr, n), True
+        return self.sim.slates_for_step(arr, n)
 
     def _reset_same_step(
         self,
