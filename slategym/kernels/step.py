@@ -25,7 +25,6 @@ import math
 import numpy as np
 
 from slategym.kernels import rows as R
-from slategym.kernels import xp
 from slategym.kernels._jit import jit, jit_kernel, jitable
 from slategym.kernels._npmath import einsum_dot, pairwise_sum, vexp, vlog1p, vsigmoid
 from slategym.kernels.choice import (
@@ -74,7 +73,7 @@ from slategym.users import default as user
 
 for _formula in (
     user.affinity, user.buy_logit, user.dwell_from, user.satisfaction_after,
-    user.interests_after, user.leave_logit, user.churn_probability, user.return_multiplier,
+    user.interests_after, user.leave_logit, user.churn_logit, user.return_exponent,
 ):  # fmt: skip
     jitable(_formula)  # the numpy path's formulas, compiled where the kernels call them
 
@@ -92,7 +91,7 @@ def step_workspace(
     """Scratch arrays of one :func:`step_rows` call (float64, int64, bool) for slates of size
     ``k``, ``d`` latent dimensions and ``t`` topics (one set per thread: the kernels do not
     allocate)."""
-    blocks = BLOCK_ROWS * (iw[I_STEP_UNIFORMS] - iw[I_U_CHOICE] + 6 * k + 2)
+    blocks = BLOCK_ROWS * (iw[I_STEP_UNIFORMS] - iw[I_U_CHOICE] + 6 * k + 5)
     row = 3 * k + 1 + 2 * (R.HOURS + 1) + d
     ints, bools = BLOCK_ROWS * k + k, 2 * BLOCK_ROWS * k + k
     return np.empty(blocks + row), np.empty(ints, np.int64), np.empty(bools, np.bool_)
@@ -221,9 +220,11 @@ def step_rows(
     at += BLOCK_ROWS * 2 * k
     growth_blk = work_f[at : at + BLOCK_ROWS * k]
     at += BLOCK_ROWS * k
-    surv_blk = work_f[at : at + BLOCK_ROWS * k]
-    at += BLOCK_ROWS * k
-    leave_blk = work_f[at : at + BLOCK_ROWS]
+    surv_blk = work_f[at : at + BLOCK_ROWS * (k + 1)]  # log(1 - u): the dwells', the return's
+    at += BLOCK_ROWS * (k + 1)
+    leave_blk = work_f[at : at + BLOCK_ROWS * 2]  # the leave and churn probabilities
+    at += BLOCK_ROWS * 2
+    return_blk = work_f[at : at + BLOCK_ROWS]  # the return multiplier
     at += BLOCK_ROWS
     mnl_blk = work_f[at : at + BLOCK_ROWS * (k + 1)]
     at += BLOCK_ROWS * (k + 1)
@@ -243,10 +244,12 @@ def step_rows(
     clicks_blk = work_b[BLOCK_ROWS * k : 2 * BLOCK_ROWS * k]
     buys = work_b[2 * BLOCK_ROWS * k : 2 * BLOCK_ROWS * k + k]
     # The rows go in blocks, in three passes per block, so that numpy's transcendental loops
-    # (called for exact rounding, see _npmath) run once per block instead of once per row:
-    # 1. slate, affinities (-> the multinomial logit's exp); clicks; the purchase, dwell and
-    #    happiness terms -> sigmoid/exp/log1p
-    # 2. the response up to the leave probability -> sigmoid
+    # (called for exact rounding, see _npmath) run once per block instead of once per row (a call
+    # for one value costs about as much as the rest of a row's response):
+    # 1. slate, affinities (-> the multinomial logit's exp); clicks; the purchase, dwell,
+    #    happiness and return-time terms -> sigmoid/exp/log1p
+    # 2. the response up to the leave and churn probabilities and the return multiplier
+    #    -> sigmoid/exp, for every row (a row whose session goes on ignores the last two)
     # 3. the session decisions and the simulator's bookkeeping
     for r0 in range(lo, hi, BLOCK_ROWS):
         r1 = min(r0 + BLOCK_ROWS, hi)
@@ -319,10 +322,11 @@ def step_rows(
                 )
                 sig_blk[b * 2 * k + k + j] = a + q
                 growth_blk[b * k + j] = up[D_AFF] * a
-                surv_blk[b * k + j] = -u[uo + k + j]
+                surv_blk[b * (k + 1) + j] = -u[uo + k + j]
+            surv_blk[b * (k + 1) + k] = -u[un]  # the exponential draw of the next arrival
         vsigmoid(sig_blk, sig_blk, nb * 2 * k)
         vexp(growth_blk, growth_blk, nb * k)
-        vlog1p(surv_blk, surv_blk, nb * k)
+        vlog1p(surv_blk, surv_blk, nb * (k + 1))
         for r in range(r0, r1):
             b = r - r0
             u, items, valid_row, clicks_row, a_row = _row_views(
@@ -369,29 +373,31 @@ def step_rows(
             else:
                 for q in range(t):
                     o_fatigue[r, q] = up[DECAY] * fatigue[r, q]
-            leave_blk[b] = user.leave_logit(
+            leave_blk[2 * b] = user.leave_logit(
                 sat, s_streak, patience[user_id[r]], up[L_0], up[L_S], up[L_N]
             )
+            leave_blk[2 * b + 1] = user.churn_logit(sat, up[C_0], up[C_S])
+            return_blk[b] = user.return_exponent(sat, up[OMEGA])
             o_satisfaction[r] = sat
             o_streak[r] = s_streak
-        vsigmoid(leave_blk, leave_blk, nb)
+        vsigmoid(leave_blk, leave_blk, 2 * nb)
+        vexp(return_blk, return_blk, nb)
         for r in range(r0, r1):
             b = r - r0
             u, items, valid_row, clicks_row, a_row = _row_views(
                 b, nr, k, u_blk, items_blk, valid_blk, clicks_blk, a_blk
             )
             uid = user_id[r]
-            sat = o_satisfaction[r]
             for j in range(k):
                 c = clicks_row[j]
                 buys[j] = c and u[uo + j] < sig_blk[b * 2 * k + j]
                 dw = user.dwell_from(
-                    growth_blk[b * k + j], surv_blk[b * k + j], up[D_MEAN], up[D_CAP]
+                    growth_blk[b * k + j], surv_blk[b * (k + 1) + j], up[D_MEAN], up[D_CAP]
                 )
                 dwell_row[j] = dw if c else 0.0
             full = session_step[r] + 1 >= iw[I_MAX_STEPS]
-            end = full or u[uo + 2 * k] < leave_blk[b]
-            churn = end and u[uo + 2 * k + 1] < user.churn_probability(sat, up[C_0], up[C_S])
+            end = full or u[uo + 2 * k] < leave_blk[2 * b]
+            churn = end and u[uo + 2 * k + 1] < leave_blk[2 * b + 1]
             if end:
                 for q in range(t):
                     o_fatigue[r, q] = 0.0
@@ -404,13 +410,12 @@ def step_rows(
             hour_out[r] = hour
             new_clock = clock[r] + fw[F_STEP_MINUTES] + pairwise_sum(dwell_row, 0, k, 1)
             if end and not churn and not iw[I_SESSION_EPISODES]:
-                multiplier = user.return_multiplier(sat, up[OMEGA])
                 new_clock = R.arrival_after(
                     new_clock + fw[F_MIN_GAP],
                     hour_profile,
                     uid,
-                    activity[uid] * multiplier,
-                    -xp.log1p(-u[un]),
+                    activity[uid] * return_blk[b],
+                    -surv_blk[b * (k + 1) + k],
                     rate,
                     cum,
                 )

@@ -398,12 +398,22 @@ def leave_logit(s: Any, streak: Any, patience: Any, l_0: float, l_s: float, l_n:
 
 def churn_probability(s: Any, c_0: float, c_s: float) -> Any:
     r""":math:`\sigma(\chi_0 + \chi_s (0.5 - s))`."""
-    return xp.sigmoid(c_0 + c_s * (0.5 - s))
+    return xp.sigmoid(churn_logit(s, c_0, c_s))
+
+
+def churn_logit(s: Any, c_0: float, c_s: float) -> Any:
+    r"""The logit of :func:`churn_probability`: :math:`\chi_0 + \chi_s (0.5 - s)`."""
+    return c_0 + c_s * (0.5 - s)
 
 
 def return_multiplier(s: Any, omega: float) -> Any:
     r""":math:`m = e^{\omega (s - 0.5)}`."""
-    return xp.exp(omega * (s - 0.5))
+    return xp.exp(return_exponent(s, omega))
+
+
+def return_exponent(s: Any, omega: float) -> Any:
+    r"""The exponent of :func:`return_multiplier`: :math:`\omega (s - 0.5)`."""
+    return omega * (s - 0.5)
 
 
 def deterministic_user_model(**overrides: float) -> DefaultUserModel:
