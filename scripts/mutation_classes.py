@@ -95,7 +95,7 @@ MUTANTS = [
     # found by mutmut, caught by tests added for them
     Mutant("proportional: small totals treated as empty", "slategym/choice/proportional.py",
            "empty = total[..., 0] <= 0.0", "empty = total[..., 0] <= 1.0", T_CHOICE),
-    Mutant("vector env: an autoreset writes into the previous state", "slategym/vector_env.py",
+    Mutant("vector env: an autoreset writes into the previous state", "slategym/autoreset.py",
            "return dataclasses.replace(new, **changes) if changes else new", "return new",
            ("tests/test_formulas_simulator.py",)),
     # the weak tests the issue listed, each against the slip its name is about
@@ -122,7 +122,7 @@ MUTANTS = [
 # tests
 MUTANTS += [
     Mutant("kernel: MNL normalised without the no-click (the kernel falls back)",
-           "slategym/kernels/step.py", "normalize(probs, k + 1)", "normalize(probs, k)", T_KERNEL),
+           "slategym/kernels/choice.py", "normalize(out, k + 1)", "normalize(out, k)", T_KERNEL),
     Mutant("kernel: next candidates' day not clamped to days - 1", "slategym/kernels/step.py",
            "next_day = min(R.day_hour(new_clock)[0], days - 1)",
            "next_day = R.day_hour(new_clock)[0]", T_KERNEL),
@@ -139,8 +139,8 @@ MUTANTS += [
     Mutant("kernel: candidate rotation wraps only past num_live", "slategym/kernels/rows.py",
            "if p >= num_live:", "if p > num_live:", T_KERNEL),
     Mutant("kernel: leave decision reads the churn uniform", "slategym/kernels/step.py",
-           "end = full or u[uo + 2 * k] < leave_blk[b]",
-           "end = full or u[uo + 2 * k + 1] < leave_blk[b]", T_KERNEL),
+           "end = full or u[uo + 2 * k] < leave_blk[2 * b]",
+           "end = full or u[uo + 2 * k + 1] < leave_blk[2 * b]", T_KERNEL),
     Mutant("kernel: dwell does not advance the clock", "slategym/kernels/step.py",
            "new_clock = clock[r] + fw[F_STEP_MINUTES] + pairwise_sum(dwell_row, 0, k, 1)",
            "new_clock = clock[r] + fw[F_STEP_MINUTES]", T_KERNEL),

@@ -27,9 +27,8 @@ from slategym.choice import (
     PositionBased,
     ProportionalCascade,
 )
-from slategym.kernels import xp
 from slategym.kernels._jit import jit, jit_inline
-from slategym.kernels._npmath import pairwise_sum, vexp
+from slategym.kernels._npmath import pairwise_sum, vexp, vsigmoid
 
 MNL, PROPORTIONAL, EXPONENTIAL_CASCADE, PROPORTIONAL_CASCADE, FIRST_ITEM = 0, 1, 2, 3, 4
 POSITION_BASED, MULTI_CLICK_INDEPENDENT, MULTI_CLICK_DEPENDENT = 5, 6, 7
@@ -96,23 +95,8 @@ def _clip01(x: float) -> float:
     return np.minimum(np.maximum(x, 0.0), 1.0)
 
 
-@jit
-def click_probabilities_row(
-    kind: int, p: np.ndarray, gamma: np.ndarray, aff: np.ndarray, k: int, out: np.ndarray
-) -> None:
-    """Marginal click probabilities ``(K,)`` of a multi-click model (``out[:K]``)."""
-    if kind == POSITION_BASED:
-        for j in range(k):
-            out[j] = gamma[j] * xp.sigmoid(p[0] * aff[j] + p[1])
-    else:  # MultiClick
-        examined = 1.0
-        for j in range(k):
-            alpha = xp.sigmoid(p[0] * aff[j] + p[1])
-            if kind == MULTI_CLICK_INDEPENDENT:
-                out[j] = alpha
-            else:
-                out[j] = examined * alpha
-                examined = examined * ((1.0 - alpha) + alpha * p[2])
+SIGMOID_KINDS = (POSITION_BASED, MULTI_CLICK_INDEPENDENT, MULTI_CLICK_DEPENDENT)
+"""Kinds whose attraction is ``sigmoid(beta * aff + bias)``."""
 
 
 @jit_inline
@@ -128,6 +112,69 @@ def mnl_shifted_logits(p: np.ndarray, aff: np.ndarray, k: int, out: np.ndarray) 
 
 
 @jit_inline
+def transcendental_args(kind: int, p: np.ndarray, aff: np.ndarray, k: int, out: np.ndarray) -> None:
+    """What a model passes to its transcendental function, for one slate (``out[:K + 1]``): the
+    multinomial logit's shifted logits (``exp``), the exponential cascade's affinities (``exp``),
+    the attraction logits ``beta * aff + bias`` of the position-based and multi-click models
+    (``sigmoid``); zeros for the others (and in the unused last place).
+
+    Split from the rest so that the fused step maps a whole block of rows with one call of numpy's
+    loop (:func:`transform`): a call for a single value costs as much as thirty values in one call.
+    """
+    if kind == MNL:
+        mnl_shifted_logits(p, aff, k, out)
+        return
+    for j in range(k):
+        if kind == EXPONENTIAL_CASCADE:
+            out[j] = aff[j]
+        elif kind in SIGMOID_KINDS:
+            out[j] = p[0] * aff[j] + p[1]
+        else:
+            out[j] = 0.0
+    out[k] = 0.0
+
+
+@jit_inline
+def transform(kind: int, x: np.ndarray, n: int) -> None:
+    """Apply the model's transcendental function to ``x[:n]`` in place (``exp`` or ``sigmoid``,
+    numpy's loops; nothing for the models that have none)."""
+    if kind == MNL or kind == EXPONENTIAL_CASCADE:
+        vexp(x, x, n)
+    elif kind in SIGMOID_KINDS:
+        vsigmoid(x, x, n)
+
+
+@jit
+def click_probabilities_from(
+    kind: int, p: np.ndarray, gamma: np.ndarray, t: np.ndarray, k: int, out: np.ndarray
+) -> None:
+    """Marginal click probabilities ``(K,)`` of a multi-click model (``out[:K]``) from its
+    attractions ``t`` (:func:`transform` of :func:`transcendental_args`; ``t`` may be ``out``)."""
+    if kind == POSITION_BASED:
+        for j in range(k):
+            out[j] = gamma[j] * t[j]
+    else:  # MultiClick
+        examined = 1.0
+        for j in range(k):
+            alpha = t[j]
+            if kind == MULTI_CLICK_INDEPENDENT:
+                out[j] = alpha
+            else:
+                out[j] = examined * alpha
+                examined = examined * ((1.0 - alpha) + alpha * p[2])
+
+
+@jit
+def click_probabilities_row(
+    kind: int, p: np.ndarray, gamma: np.ndarray, aff: np.ndarray, k: int, out: np.ndarray
+) -> None:
+    """Marginal click probabilities ``(K,)`` of a multi-click model (``out[:K + 1]`` is used)."""
+    transcendental_args(kind, p, aff, k, out)
+    transform(kind, out, k)
+    click_probabilities_from(kind, p, gamma, out, k, out)
+
+
+@jit_inline
 def normalize(out: np.ndarray, n: int) -> None:
     """``out[:n] /= out[:n].sum()`` (numpy's pairwise sum)."""
     total = pairwise_sum(out, 0, n, 1)
@@ -136,14 +183,21 @@ def normalize(out: np.ndarray, n: int) -> None:
 
 
 @jit
-def probabilities_row(
-    kind: int, p: np.ndarray, gamma: np.ndarray, aff: np.ndarray, k: int, out: np.ndarray
+def probabilities_from(
+    kind: int,
+    p: np.ndarray,
+    gamma: np.ndarray,
+    aff: np.ndarray,
+    t: np.ndarray,
+    k: int,
+    out: np.ndarray,
 ) -> None:
     """Choice probabilities ``(K + 1,)`` of one slate (first-click distribution for multi-click
-    models), no click last, into ``out``."""
+    models), no click last, into ``out``, from its affinities ``aff`` and ``t``, the
+    :func:`transform` of its :func:`transcendental_args` (``t`` may be ``out``)."""
     if kind == MNL:
-        mnl_shifted_logits(p, aff, k, out)
-        vexp(out, out, k + 1)
+        for j in range(k + 1):
+            out[j] = t[j]
         normalize(out, k + 1)
     elif kind == PROPORTIONAL:
         for j in range(k):
@@ -158,7 +212,7 @@ def probabilities_row(
     elif kind == EXPONENTIAL_CASCADE or kind == PROPORTIONAL_CASCADE:
         for j in range(k):
             if kind == EXPONENTIAL_CASCADE:
-                score = np.minimum(p[1] * xp.exp(aff[j]), 1.0)
+                score = np.minimum(p[1] * t[j], 1.0)
             else:
                 score = _clip01(p[1] * (aff[j] - p[2]))
             out[j] = p[0] * score
@@ -168,43 +222,56 @@ def probabilities_row(
         for j in range(1, k + 1):
             out[j] = 0.0
     elif kind == POSITION_BASED:
-        click_probabilities_row(kind, p, gamma, aff, k, out)
+        click_probabilities_from(kind, p, gamma, t, k, out)
         _first_click(out, k, out)
     else:  # MultiClick: the first click of the attraction cascade
         for j in range(k):
-            out[j] = xp.sigmoid(p[0] * aff[j] + p[1])
+            out[j] = t[j]
         _first_click(out, k, out)
 
 
 @jit
-def sample_row(
+def probabilities_row(
+    kind: int, p: np.ndarray, gamma: np.ndarray, aff: np.ndarray, k: int, out: np.ndarray
+) -> None:
+    """Choice probabilities ``(K + 1,)`` of one slate (first-click distribution for multi-click
+    models), no click last, into ``out``."""
+    transcendental_args(kind, p, aff, k, out)
+    transform(kind, out, k + 1)
+    probabilities_from(kind, p, gamma, aff, out, k, out)
+
+
+@jit_inline
+def sample_from(
     kind: int,
     p: np.ndarray,
     gamma: np.ndarray,
     aff: np.ndarray,
+    t: np.ndarray,
     k: int,
     u: np.ndarray,
     valid: np.ndarray,
     clicks: np.ndarray,
     scratch: np.ndarray,
 ) -> int:
-    """Clicks ``(K,)`` of one slate from its uniforms ``u`` (``ChoiceModel.clicks``); clicks on
-    invalid positions are dropped. Returns :data:`BAD_PROBABILITIES` if a single-click model's
-    probabilities fail the output check (``slategym.checks.check_probabilities``), else 0."""
+    """Clicks ``(K,)`` of one slate from its uniforms ``u`` (``ChoiceModel.clicks``), its affinities
+    and ``t`` (as in :func:`probabilities_from`); clicks on invalid positions are dropped. Returns
+    :data:`BAD_PROBABILITIES` if a single-click model's probabilities fail the output check
+    (``slategym.checks.check_probabilities``), else 0."""
     if kind == POSITION_BASED or kind == MULTI_CLICK_INDEPENDENT:
-        click_probabilities_row(kind, p, gamma, aff, k, scratch)
+        click_probabilities_from(kind, p, gamma, t, k, scratch)
         for j in range(k):
             clicks[j] = u[j] < scratch[j] and valid[j]
         return 0
     if kind == MULTI_CLICK_DEPENDENT:
         stopped = False
         for j in range(k):
-            attracted = u[j] < xp.sigmoid(p[0] * aff[j] + p[1])
+            attracted = u[j] < t[j]
             clicks[j] = attracted and not stopped and valid[j]
             if attracted and u[k + j] >= p[2]:
                 stopped = True
         return 0
-    probabilities_row(kind, p, gamma, aff, k, scratch)
+    probabilities_from(kind, p, gamma, aff, t, k, scratch)
     return sample_single_click(scratch, k, u, valid, clicks)
 
 

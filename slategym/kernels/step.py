@@ -27,13 +27,7 @@ import numpy as np
 from slategym.kernels import rows as R
 from slategym.kernels._jit import jit, jit_kernel, jitable
 from slategym.kernels._npmath import einsum_dot, pairwise_sum, vexp, vlog1p, vsigmoid
-from slategym.kernels.choice import (
-    MNL,
-    mnl_shifted_logits,
-    normalize,
-    sample_row,
-    sample_single_click,
-)
+from slategym.kernels.choice import sample_from, transcendental_args, transform
 from slategym.kernels.dynamic import HOUR_WEIGHT, advance_row
 from slategym.kernels.world import (
     B_0,
@@ -226,9 +220,9 @@ def step_rows(
     at += BLOCK_ROWS * 2
     return_blk = work_f[at : at + BLOCK_ROWS]  # the return multiplier
     at += BLOCK_ROWS
-    mnl_blk = work_f[at : at + BLOCK_ROWS * (k + 1)]
+    choice_blk = work_f[at : at + BLOCK_ROWS * (k + 1)]  # the choice model's transcendental terms
     at += BLOCK_ROWS * (k + 1)
-    mnl = iw[I_KIND] == MNL
+    kind = iw[I_KIND]
     scratch = work_f[at : at + k + 1]
     at += k + 1
     happy = work_f[at : at + k]
@@ -246,7 +240,7 @@ def step_rows(
     # The rows go in blocks, in three passes per block, so that numpy's transcendental loops
     # (called for exact rounding, see _npmath) run once per block instead of once per row (a call
     # for one value costs about as much as the rest of a row's response):
-    # 1. slate, affinities (-> the multinomial logit's exp); clicks; the purchase, dwell,
+    # 1. slate, affinities (-> the choice model's exp or sigmoid); clicks; the purchase, dwell,
     #    happiness and return-time terms -> sigmoid/exp/log1p
     # 2. the response up to the leave and churn probabilities and the return multiplier
     #    -> sigmoid/exp, for every row (a row whose session goes on ignores the last two)
@@ -291,23 +285,17 @@ def step_rows(
                 if live and not math.isfinite(a):
                     return BAD_AFFINITY, r
                 a_row[j] = a if live else 0.0
-            if mnl:
-                mnl_shifted_logits(cp, a_row, k, mnl_blk[b * (k + 1) : (b + 1) * (k + 1)])
-        if mnl:  # the multinomial logit's exp, for the whole block
-            vexp(mnl_blk, mnl_blk, nb * (k + 1))
+            transcendental_args(kind, cp, a_row, k, choice_blk[b * (k + 1) : (b + 1) * (k + 1)])
+        transform(kind, choice_blk, nb * (k + 1))  # for the whole block
         for r in range(r0, r1):
             b = r - r0
             u, items, valid_row, clicks_row, a_row = _row_views(
                 b, nr, k, u_blk, items_blk, valid_blk, clicks_blk, a_blk
             )
-            if mnl:
-                probs = mnl_blk[b * (k + 1) : (b + 1) * (k + 1)]
-                normalize(probs, k + 1)
-                status = sample_single_click(probs, k, u[0:uo], valid_row, clicks_row)
-            else:
-                status = sample_row(
-                    iw[I_KIND], cp, gamma, a_row, k, u[0:uo], valid_row, clicks_row, scratch
-                )
+            terms = choice_blk[b * (k + 1) : (b + 1) * (k + 1)]
+            status = sample_from(
+                kind, cp, gamma, a_row, terms, k, u[0:uo], valid_row, clicks_row, scratch
+            )
             if status:
                 return BAD_PROBABILITIES, r
             # DefaultUserModel.respond: the arguments of buy_probability's and the happiness's
