@@ -13,6 +13,7 @@ of the paired ratios B/A (below 1: B is faster)::
     python scripts/pair_ab.py /tmp/base . --what env --full  # env.step with the default observation
     python scripts/pair_ab.py /tmp/base . --single           # gym.make single env, µs per step
     python scripts/pair_ab.py /tmp/base . --choice position_based  # another choice model
+    python scripts/pair_ab.py /tmp/base . --user dynamic           # another user model
 
 Each checkout compiles its kernels into its own ``__pycache__`` on first use. CPU time of the calling
 thread is measured (``time.thread_time``), so time the process spends descheduled does not count.
@@ -98,7 +99,7 @@ def _vector(args: argparse.Namespace, c: int, k: int) -> None:
     kwargs: dict[str, Any] = (
         {} if args.full else {"observation": "ids", "info_keys": (), "copy": False}
     )
-    kwargs["choice_model"] = args.choice
+    kwargs.update(choice_model=args.choice, user_model=args.user)
     envs = []
     for side in range(2):
         activate(side)
@@ -144,8 +145,9 @@ def _single(args: argparse.Namespace, c: int, k: int) -> None:
     for side in range(2):
         activate(side)
         env = SETS[side]["slategym.env"].SlateRecEnv(
-            num_candidates=c, slate_size=k, backend="compiled", choice_model=args.choice
-        )
+            num_candidates=c, slate_size=k, backend="compiled", choice_model=args.choice,
+            user_model=args.user,
+        )  # fmt: skip
         env.reset(seed=0)
         envs.append(env)
     rng = np.random.default_rng(0)
@@ -177,6 +179,7 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="default observation, info and copy")
     parser.add_argument("--single", action="store_true", help="the single env instead")
     parser.add_argument("--choice", default="mnl", help="the choice model (a registered name)")
+    parser.add_argument("--user", default="default", help="the user model (a registered name)")
     args = parser.parse_args()
     args.configs = [tuple(int(x) for x in text.split("x")) for text in args.configs]
     warnings.filterwarnings("ignore")

@@ -137,6 +137,8 @@ array ``src`` into ``dst`` (which may be ``src``), inside compiled code."""
 vexp = ARRAY["exp"]
 vlog1p = ARRAY["log1p"]
 vtanh = ARRAY["tanh"]
+vcos = ARRAY["cos"]
+vsin = ARRAY["sin"]
 
 
 def _overload_scalar(fn: Any, name: str) -> None:

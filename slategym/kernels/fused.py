@@ -299,7 +299,8 @@ class CompiledWorld:
             *self._reset_world, _c(keys, np.uint64), _c(counters, np.uint64), given, rows,
             *layout.state_arrays(state),
         )  # fmt: skip
-        work = (("reset",), lambda: (self._world.reset_workspace(),))
+        d = state.user.interests.shape[1]
+        work = (("reset", d), lambda: (self._world.reset_workspace(d),))
         self._run(self._world.reset_rows, n, args, (), work)
 
     def observation_buffers(self, n: int) -> dict[str, np.ndarray]:

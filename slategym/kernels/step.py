@@ -28,7 +28,7 @@ from slategym.kernels import rows as R
 from slategym.kernels._jit import jit, jit_kernel, jitable
 from slategym.kernels._npmath import einsum_dot, pairwise_sum, vexp, vlog1p, vsigmoid
 from slategym.kernels.choice import sample_from, transcendental_args, transform
-from slategym.kernels.dynamic import HOUR_WEIGHT, advance_row
+from slategym.kernels.dynamic import HOUR_WEIGHT, advance_row, normals_scratch
 from slategym.kernels.world import (
     B_0,
     B_A,
@@ -86,7 +86,7 @@ def step_workspace(
     ``k``, ``d`` latent dimensions and ``t`` topics (one set per thread: the kernels do not
     allocate)."""
     blocks = BLOCK_ROWS * (iw[I_STEP_UNIFORMS] - iw[I_U_CHOICE] + 6 * k + 5)
-    row = 3 * k + 1 + 2 * (R.HOURS + 1) + d
+    row = 3 * k + 1 + 2 * (R.HOURS + 1) + d + normals_scratch(d)
     ints, bools = BLOCK_ROWS * k + k, 2 * BLOCK_ROWS * k + k
     return np.empty(blocks + row), np.empty(ints, np.int64), np.empty(bools, np.bool_)
 
@@ -232,6 +232,8 @@ def step_rows(
     cum = work_f[at + R.HOURS + 1 : at + 2 * (R.HOURS + 1)]
     at += 2 * (R.HOURS + 1)
     pulled = work_f[at : at + d]
+    at += d
+    normals_work = work_f[at : at + normals_scratch(d)]  # the dynamic user's drift
     items_blk = work_i[0 : BLOCK_ROWS * k]
     clicked_topics = work_i[BLOCK_ROWS * k : BLOCK_ROWS * k + k]
     valid_blk = work_b[0 : BLOCK_ROWS * k]
@@ -413,8 +415,9 @@ def step_rows(
                 trunc = not churn and new_clock >= fw[F_HORIZON]
             if dynamic:  # DynamicUserModel.advance, after respond
                 o_x_day[r], o_x_hour[r] = advance_row(
-                    o_interests, r, uid, x_day[r], new_clock, drift_key, trend_key, dyn
-                )
+                    o_interests, r, uid, x_day[r], new_clock, drift_key, trend_key, dyn,
+                    normals_work,
+                )  # fmt: skip
             next_day = min(R.day_hour(new_clock)[0], days - 1)
             R.push_history(
                 r, history_ids, history_response, o_history_ids, o_history_response,

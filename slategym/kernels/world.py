@@ -17,7 +17,7 @@ import numpy as np
 from slategym.kernels import rows as R
 from slategym.kernels import xp
 from slategym.kernels._jit import jit_kernel
-from slategym.kernels.dynamic import advance_row
+from slategym.kernels.dynamic import advance_row, normals_scratch
 
 # Indices of the default user model's parameters in the ``up`` vector (see ``fused.user_params``).
 (W_Q, W_P, W_F, DECAY, DRIFT, B_0, B_A, B_Q, D_MEAN, D_AFF, D_CAP, SAT_RATE,
@@ -29,9 +29,9 @@ from slategym.kernels.dynamic import advance_row
 F_HORIZON, F_STEP_MINUTES, F_MIN_GAP, F_LAST_MINUTE = range(4)
 
 
-def reset_workspace() -> np.ndarray:
-    """Scratch of one :func:`reset_rows` call."""
-    return np.empty(2 + 2 * (R.HOURS + 1))
+def reset_workspace(d: int) -> np.ndarray:
+    """Scratch of one :func:`reset_rows` call (``d`` latent dimensions)."""
+    return np.empty(2 + 2 * (R.HOURS + 1) + normals_scratch(d))
 
 
 @jit_kernel
@@ -81,6 +81,7 @@ def reset_rows(
     u = work_f[0:n_uniforms]
     rate = work_f[n_uniforms : n_uniforms + R.HOURS + 1]
     cum = work_f[n_uniforms + R.HOURS + 1 : n_uniforms + 2 * (R.HOURS + 1)]
+    normals_work = work_f[n_uniforms + 2 * (R.HOURS + 1) :]  # the dynamic user's drift
     for i in range(lo, hi):
         r = rows[i]
         base = R.stream_base(keys[i], counters[i])
@@ -116,7 +117,7 @@ def reset_rows(
         streak[r] = 0
         if x_day.shape[0] > 0:  # the dynamic user: drifted from day 0 to the first arrival
             x_day[r], x_hour[r] = advance_row(
-                interests, r, uid, 0, first, drift_key, trend_key, dyn
+                interests, r, uid, 0, first, drift_key, trend_key, dyn, normals_work
             )
 
 

@@ -282,9 +282,14 @@ def standard_normals(uniforms: np.ndarray) -> np.ndarray:
 
 
 def normal_radius(u: Any) -> Any:
-    """Box-Muller's radius ``sqrt(-2 log(1 - u))`` (scalars or arrays; the compiled kernels call it
-    too)."""
-    return np.sqrt(-2.0 * xp.log1p(-u))
+    """Box-Muller's radius ``sqrt(-2 log(1 - u))`` (scalars or arrays)."""
+    return normal_radius_from_log(xp.log1p(-u))
+
+
+def normal_radius_from_log(log_survival: Any) -> Any:
+    """:func:`normal_radius` from ``log(1 - u)`` (the compiled kernels compute the logarithms of
+    several draws at once, then call this)."""
+    return np.sqrt(-2.0 * log_survival)
 
 
 def normal_angle(u: Any) -> Any:
