@@ -8,7 +8,10 @@ read the numbers the kernel runs on. The numpy methods of :mod:`slategym.choice`
 path (numba absent or switched off); ``tests/test_kernels.py`` holds the two together, bit for bit.
 
 The operations follow numpy's order exactly: a max-shifted softmax summed pairwise, cumulative
-products left to right, the inverse-CDF draw counting ``cdf <= u``.
+products left to right, the inverse-CDF draw counting ``cdf <= u``. Each row function is three
+parts, so that the fused step can apply a model's ``exp`` or ``sigmoid`` to a block of rows at once:
+:func:`transcendental_args`, :func:`transform`, then :func:`probabilities_from` (or
+:func:`click_probabilities_from`, :func:`sample_from`).
 """
 
 from __future__ import annotations
@@ -119,7 +122,8 @@ def transcendental_args(kind: int, p: np.ndarray, aff: np.ndarray, k: int, out: 
     (``sigmoid``); zeros for the others (and in the unused last place).
 
     Split from the rest so that the fused step maps a whole block of rows with one call of numpy's
-    loop (:func:`transform`): a call for a single value costs as much as thirty values in one call.
+    loop (:func:`transform`): a call for a single value costs 25 to 36 times a value in a call for
+    many (``scripts/numpy_loop_calls.py``).
     """
     if kind == MNL:
         mnl_shifted_logits(p, aff, k, out)

@@ -7,8 +7,8 @@ Its draws are those of the general path, bit for bit: block ``day`` of the user'
 the population's trend stream, through Box-Muller (:func:`slategym.users.base.normal_radius_from_log`,
 :func:`~slategym.users.base.normal_angle`) and :func:`slategym.users.dynamic.drift_step`, the very
 functions the general path calls, compiled. A day's logarithms, cosines and sines go to numpy's
-loops in one call each (:data:`NORMALS_SCRATCH`): a call for one value costs as much as thirty
-values in one call.
+loops in one call each (scratch: :func:`normals_scratch`): a call for a single value costs 25 to 36
+times a value in a call for many (``scripts/numpy_loop_calls.py``).
 """
 
 from __future__ import annotations
