@@ -165,6 +165,8 @@ MUTANTS += [
            "trend = R.stream_base(drift_key[uid], np.uint64(today))", T_KERNEL),
     Mutant("kernel: slate index C let through the range check", "slategym/kernels/step.py",
            "if s < 0 or s >= num_candidates:", "if s < 0 or s > num_candidates:", T_KERNEL),
+    Mutant("kernel: chunked observation claims two chunks at a time", "slategym/kernels/world.py",
+           "i = fetch_add(counter, 1)", "i = fetch_add(counter, 2)", T_KERNEL),
 ]
 
 

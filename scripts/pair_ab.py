@@ -14,9 +14,11 @@ of the paired ratios B/A (below 1: B is faster)::
     python scripts/pair_ab.py /tmp/base . --single           # gym.make single env, µs per step
     python scripts/pair_ab.py /tmp/base . --choice position_based  # another choice model
     python scripts/pair_ab.py /tmp/base . --user dynamic           # another user model
+    python scripts/pair_ab.py /tmp/base . --what env --full --threads 2  # the vector env on 2 threads
 
 Each checkout compiles its kernels into its own ``__pycache__`` on first use. CPU time of the calling
-thread is measured (``time.thread_time``), so time the process spends descheduled does not count.
+thread is measured (``time.thread_time``), so time the process spends descheduled does not count;
+with ``--threads`` above 1, wall time (``time.perf_counter``).
 Not part of CI.
 """
 
@@ -99,7 +101,7 @@ def _vector(args: argparse.Namespace, c: int, k: int) -> None:
     kwargs: dict[str, Any] = (
         {} if args.full else {"observation": "ids", "info_keys": (), "copy": False}
     )
-    kwargs.update(choice_model=args.choice, user_model=args.user)
+    kwargs.update(choice_model=args.choice, user_model=args.user, num_threads=args.threads)
     envs = []
     for side in range(2):
         activate(side)
@@ -114,21 +116,23 @@ def _vector(args: argparse.Namespace, c: int, k: int) -> None:
         for i in range(30):
             env.step(slates[i % 4])
     reps = max(1, 32768 // n // max(1, c // 10))
+    # one thread: CPU time of this thread; more: wall time (the workers' share and the waits count)
+    clock = time.thread_time if args.threads == 1 else time.perf_counter
 
     def run_kernel(side: int) -> float:
         env = envs[side]
         kernel, state = env.sim.kernel, env.state
-        start = time.thread_time()
+        start = clock()
         for i in range(reps):
             kernel.step(state, slates[i % 4], reuse=True)
-        return (time.thread_time() - start) / reps * 1e3
+        return (clock() - start) / reps * 1e3
 
     def run_env(side: int) -> float:
         env = envs[side]
-        start = time.thread_time()
+        start = clock()
         for i in range(reps):
             env.step(slates[i % 4])
-        return (time.thread_time() - start) / reps * 1e3
+        return (clock() - start) / reps * 1e3
 
     for what in args.what:
         run = run_kernel if what == "kernel" else run_env
@@ -180,6 +184,7 @@ def main() -> None:
     parser.add_argument("--single", action="store_true", help="the single env instead")
     parser.add_argument("--choice", default="mnl", help="the choice model (a registered name)")
     parser.add_argument("--user", default="default", help="the user model (a registered name)")
+    parser.add_argument("--threads", type=int, default=1, help="num_threads of the vector env")
     args = parser.parse_args()
     args.configs = [tuple(int(x) for x in text.split("x")) for text in args.configs]
     warnings.filterwarnings("ignore")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -253,7 +254,6 @@ class SlateRecVectorEnv(VectorEnv):
             self._elapsed[reset_rows] = 0
         if self.max_episode_steps is not None:  # TimeLimit: truncate at the T-th step
             truncated |= self._elapsed >= self.max_episode_steps
-        info = step_info(outcome, reset_rows, self.config.info_keys)
         if reset_rows.size or (mode == AutoresetMode.SAME_STEP and (terminated | truncated).any()):
             outcome = outcome.detached()  # rows are about to be reset in the state it views
         if reset_rows.size:
@@ -262,26 +262,38 @@ class SlateRecVectorEnv(VectorEnv):
             terminated[reset_rows] = False
             truncated[reset_rows] = False
         ended = terminated | truncated
-        self._served = np.ones(self.num_envs, bool)
-        self._served[reset_rows] = False
+        final = None
         if mode == AutoresetMode.SAME_STEP and ended.any():
-            state = self._reset_same_step(state, old, outcome, ended, info)
-            self._served &= ~ended
-            self._autoreset = np.zeros(self.num_envs, bool)
-        else:
-            self._autoreset = ended
-        self._state = state
-        self._last = outcome
-        self._last_reset_rows = reset_rows
-        if self._repeats.active:  # warns once if the slates keep repeating items
-            # the placeholder slates of reset rows repeat nothing: count only the served rows
-            served = self.num_envs - reset_rows.size
-            self._repeats.update(int(np.add.reduce(outcome.n_duplicates)), served)
-        if reset_rows.size:
-            add_reset_info(info, state, reset_rows)
-        if self.render_mode == "human":
-            self.render()
-        return self._observe(state), rewards, terminated, truncated, info
+            state, final = self._reset_same_step(state, old, ended)
+        # The state is final: the observation runs on the worker threads (num_threads > 1) while
+        # this thread does the bookkeeping below, which leaves the state alone.
+        observation = self._observe_begin(state)
+        try:
+            info = step_info(outcome, reset_rows, self.config.info_keys)
+            self._served = np.ones(self.num_envs, bool)
+            self._served[reset_rows] = False
+            if final is not None:
+                rows, last_obs = final
+                add_final_info(info, last_obs, outcome, ended, self.config.info_keys)
+                add_reset_info(info, state, rows)
+                self._served &= ~ended
+                self._autoreset = np.zeros(self.num_envs, bool)
+            else:
+                self._autoreset = ended
+            self._state = state
+            self._last = outcome
+            self._last_reset_rows = reset_rows
+            if self._repeats.active:  # warns once if the slates keep repeating items
+                # the placeholder slates of reset rows repeat nothing: count only the served rows
+                served = self.num_envs - reset_rows.size
+                self._repeats.update(int(np.add.reduce(outcome.n_duplicates)), served)
+            if reset_rows.size:
+                add_reset_info(info, state, reset_rows)
+            if self.render_mode == "human":
+                self.render()
+        finally:  # joined even if the bookkeeping raises: no worker writes on afterwards
+            obs = observation()
+        return obs, rewards, terminated, truncated, info
 
     def _restart(
         self, state: SimState, old: SimState, rows: np.ndarray, streams: SimState
@@ -298,15 +310,25 @@ class SlateRecVectorEnv(VectorEnv):
         return state
 
     def _observe(self, state: SimState) -> dict[str, np.ndarray]:
-        """The observation of every row: arrays no one else holds (fresh, or let go by the caller),
-        or (``copy=False`` on the compiled path) the older of two buffers, overwritten."""
+        """The observation of every row (:meth:`_observe_begin`, finished at once)."""
+        return self._observe_begin(state)()
+
+    def _observe_begin(self, state: SimState) -> Callable[[], dict[str, np.ndarray]]:
+        """The observation of every row, started (on the worker threads, with ``num_threads > 1``:
+        ``CompiledWorld.observe_begin``); the returned function finishes it and returns arrays no
+        one else holds (fresh, or let go by the caller), or (``copy=False`` on the compiled path)
+        the older of two buffers, overwritten."""
         kernel = self.sim.kernel
-        if kernel is None or self.copy:  # compiled: on pages the caller has let go (recycled)
-            return self.sim.observe(state)
-        if not self._obs_buffers:
-            self._obs_buffers = [kernel.observation_buffers(self.num_envs) for _ in range(2)]
-        self._obs_buffers.reverse()
-        return self.sim.observe(state, self._obs_buffers[0])
+        if kernel is None:
+            obs = self.sim.observe(state)
+            return lambda: obs
+        into = None
+        if not self.copy:
+            if not self._obs_buffers:
+                self._obs_buffers = [kernel.observation_buffers(self.num_envs) for _ in range(2)]
+            self._obs_buffers.reverse()
+            into = self._obs_buffers[0]
+        return kernel.observe_begin(state, into)
 
     def _slates(self, actions: Any, reset_rows: np.ndarray) -> tuple[np.ndarray, bool]:
         """``(N, K)`` slates and whether their indices are checked already
@@ -324,23 +346,16 @@ class SlateRecVectorEnv(VectorEnv):
         return self.sim.slates_for_step(arr, n)
 
     def _reset_same_step(
-        self,
-        state: SimState,
-        old: SimState,
-        outcome: StepOutcome,
-        ended: np.ndarray,
-        info: dict[str, Any],
-    ) -> SimState:
-        """SAME_STEP: record the last observation and step info of the ``ended`` rows in
-        ``info["final_obs"]`` / ``info["final_info"]``, then start their next episode from where
-        their stream stands after this step (as a single env's ``reset()`` would)."""
+        self, state: SimState, old: SimState, ended: np.ndarray
+    ) -> tuple[SimState, tuple[np.ndarray, dict[str, np.ndarray]]]:
+        """SAME_STEP: start the next episode of the ``ended`` rows from where their stream stands
+        after this step (as a single env's ``reset()`` would). Returns the new state, the rows and
+        their last observation (for ``info["final_obs"]``)."""
         rows = np.flatnonzero(ended)
         last_obs = self.sim.observe(state.take(rows))
-        add_final_info(info, last_obs, outcome, ended, self.config.info_keys)
         state = self._restart(state, old, rows, state)
         self._elapsed[rows] = 0
-        add_reset_info(info, state, rows)
-        return state
+        return state, (rows, last_obs)
 
     # -- info -------------------------------------------------------------------------------------
     def last_step_info(self) -> dict[str, Any]:

@@ -170,6 +170,62 @@ def test_threads_do_not_change_results() -> None:
             ]
 
 
+def test_chunked_observation_takes_each_chunk_once() -> None:
+    """Three threads share the chunks of one observation through the atomic counter: each chunk
+    is done by exactly one of them, and the arrays equal the one-call observation."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    env = SlateRecVectorEnv(1000, backend="compiled", **WORLD)
+    env.reset(seed=3)
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        env.step(rng.integers(0, 12, (1000, 4)))
+    world, state = env.sim.kernel, env.state
+    assert world is not None
+    expected = world.observe(state)
+    obs = world.observation_buffers(1000)
+    counter = np.zeros(1, np.int64)
+    args = (counter, 64, 1000, *world.observe_arguments(state, obs))
+    with ThreadPoolExecutor(3) as pool:
+        done = list(pool.map(lambda _: world._world.observe_chunks(*args), range(3)))
+    assert sum(done) == 16  # ceil(1000 / 64) chunks, none twice, none skipped
+    assert counter[0] == 16 + 3  # and each thread's last claim, past the end
+    for key in expected:
+        _assert_same(expected[key], obs[key], f"chunked observation {key!r}")
+
+
+@pytest.mark.parametrize("mode", ["NextStep", "SameStep"])
+def test_two_threads_step_as_one_in_every_autoreset_mode(mode: str) -> None:
+    """The observation made beside the bookkeeping (two threads) is the one-thread observation,
+    with the same rewards, ends and info, final observations included."""
+    runs = []
+    for threads in (1, 2):
+        env = SlateRecVectorEnv(
+            700, num_threads=threads, backend="compiled", autoreset_mode=mode, **WORLD
+        )
+        rng = np.random.default_rng(4)
+        run = [env.reset(seed=4)]
+        for _ in range(40):
+            run.append(env.step(rng.integers(0, 12, (700, 4))))
+        runs.append(run)
+        env.close()
+    ends = 0
+    for t, (a, b) in enumerate(zip(*runs, strict=True)):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            if i < len(a) - 1:
+                _assert_same(x, y, f"step {t}, output {i}")
+                continue
+            assert list(x) == list(y), f"step {t}: info keys"
+            for key in x:
+                if key == "final_obs":
+                    for r in np.flatnonzero(x["_final_obs"]):
+                        _assert_same(x[key][r], y[key][r], f"step {t}, final_obs[{r}]")
+                        ends += 1
+                elif key != "final_info":
+                    _assert_same(x[key], y[key], f"step {t}, info[{key!r}]")
+    assert mode == "NextStep" or ends > 0  # the same-step runs did end episodes
+
+
 def test_kernel_errors_are_the_general_paths_errors() -> None:
     """A duplicate under strict_slates and a non-finite affinity raise the numpy path's errors."""
     for backend in ("numpy", "compiled"):

@@ -120,6 +120,10 @@ def warm_up() -> None:
     one = np.zeros(1, np.uint64)
     state = world.reset(one, one, None)
     world.observe(state)
+    counter = np.zeros(1, np.int64)  # the chunked observation of num_threads > 1
+    world._world.observe_chunks(
+        counter, 1, 1, *world.observe_arguments(state, world.observation_buffers(1))
+    )
     world.step(state, np.arange(2).reshape(1, 2))
     spec = choice.choice_spec(sim.choice_model, 2)
     assert spec is not None

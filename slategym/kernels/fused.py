@@ -9,6 +9,7 @@ general path), and splits the rows between ``num_threads`` threads.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 
 MIN_ROWS_PER_THREAD = 256
 """Below this many rows per thread a call stays on one thread (starting threads costs more)."""
+CHUNKS_PER_THREAD = 8
+""":meth:`CompiledWorld.observe_begin` deals the rows out in this many chunks per thread."""
 
 
 def reason_not_compiled(sim: Simulator) -> str | None:
@@ -328,17 +331,53 @@ class CompiledWorld:
         for as many rows as ``state``)."""
         n = state.num_rows
         obs = self._recycler(n).get() if into is None else dict(into)
-        inputs: tuple[np.ndarray, ...] = (
-            state.clock, state.session_step, state.candidates, state.history_ids,
-            state.history_response, state.user.user_id,
-        )  # fmt: skip
-        args = (*inputs, *self._observe_world, *obs.values())
-        if state is self._made:
-            inputs = ()
+        args = self.observe_arguments(state, obs)
+        inputs = () if state is self._made else _observed(state)
         self._run(self._world.observe_rows, n, args, inputs)
         for key in self._unobserved:
             del obs[key]
         return obs
+
+    def observe_begin(
+        self, state: SimState, into: dict[str, np.ndarray] | None = None
+    ) -> Callable[[], dict[str, np.ndarray]]:
+        """:meth:`observe`, started on the worker threads: returns the function that finishes it
+        and returns the observation. Until then the caller may do other work (its Python runs
+        while the workers' kernel runs without the GIL), but must leave ``state`` alone.
+
+        The rows go out in chunks that each thread claims as it becomes free
+        (``world.observe_chunks``); the calling thread takes the chunks left when it finishes, so
+        a worker that starts late, or a caller busy for long, costs no balance. With one thread,
+        few rows or a state that is not this object's own, the observation is made at once.
+        """
+        n = state.num_rows
+        pool = self._pool
+        if pool is None or n < 2 * MIN_ROWS_PER_THREAD or not self.owns(state):
+            obs = self.observe(state, into)
+            return lambda: obs
+        obs = self._recycler(n).get() if into is None else dict(into)
+        chunk = max(MIN_ROWS_PER_THREAD // 4, n // (CHUNKS_PER_THREAD * self.num_threads))
+        args = (np.zeros(1, np.int64), chunk, n, *self.observe_arguments(state, obs))
+        kernel = self._entries.get(self._world.observe_chunks)
+        if kernel is None:
+            kernel = self._entry_point(self._world.observe_chunks, args)
+            self._entries[self._world.observe_chunks] = kernel
+        workers = [pool.submit(kernel, *args) for _ in range(self.num_threads - 1)]
+
+        def finish() -> dict[str, np.ndarray]:
+            kernel(*args)
+            for worker in workers:
+                worker.result()
+            for key in self._unobserved:
+                del obs[key]
+            return obs
+
+        return finish
+
+    def observe_arguments(self, state: SimState, obs: dict[str, np.ndarray]) -> tuple[Any, ...]:
+        """The arguments of ``world.observe_rows`` after its row range: ``state``'s arrays it
+        reads, the world's, and the ``obs`` arrays it writes."""
+        return (*_observed(state), *self._observe_world, *obs.values())
 
     def _recycler(self, n: int) -> Recycler:
         """The observation sets of ``n`` rows handed out so far (the last few row counts)."""
@@ -348,6 +387,12 @@ class CompiledWorld:
                 del self._recyclers[next(iter(self._recyclers))]
             recycler = self._recyclers[n] = Recycler(lambda: self.observation_buffers(n))
         return recycler
+
+
+def _observed(state: SimState) -> tuple[np.ndarray, ...]:
+    """The arrays of ``state`` that ``world.observe_rows`` reads, in its order."""
+    s = state
+    return (s.clock, s.session_step, s.candidates, s.history_ids, s.history_response, s.user.user_id)
 
 
 def _c(a: np.ndarray, dtype: Any = None) -> np.ndarray:
