@@ -71,7 +71,9 @@ def _module_level(body: list[ast.stmt]) -> list[ast.stmt]:
 
 
 COMPILED_ONLY = (
-    "slategym/kernels/_jit.py", "slategym/kernels/_npmath.py", "slategym/kernels/_atomic.py"
+    "slategym/kernels/_jit.py",
+    "slategym/kernels/_npmath.py",
+    "slategym/kernels/_atomic.py",
 )
 """Modules of the compiled path, imported only once ``slategym.kernels.unavailable_reason()`` found
 numba usable (the ``fast`` extra): their module-level imports are checked against that extra."""
