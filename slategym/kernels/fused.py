@@ -330,13 +330,10 @@ class CompiledWorld:
         ones the caller has let go), or written into ``into`` (from :meth:`observation_buffers`,
         for as many rows as ``state``)."""
         n = state.num_rows
-        obs = self._recycler(n).get() if into is None else dict(into)
-        args = self.observe_arguments(state, obs)
+        obs = self._observation_set(n, into)
         inputs = () if state is self._made else _observed(state)
-        self._run(self._world.observe_rows, n, args, inputs)
-        for key in self._unobserved:
-            del obs[key]
-        return obs
+        self._run(self._world.observe_rows, n, self.observe_arguments(state, obs), inputs)
+        return self._without_unobserved(obs)
 
     def observe_begin(
         self, state: SimState, into: dict[str, np.ndarray] | None = None
@@ -355,24 +352,30 @@ class CompiledWorld:
         if pool is None or n < 2 * MIN_ROWS_PER_THREAD or not self.owns(state):
             obs = self.observe(state, into)
             return lambda: obs
-        obs = self._recycler(n).get() if into is None else dict(into)
+        obs = self._observation_set(n, into)
         chunk = max(MIN_ROWS_PER_THREAD // 4, n // (CHUNKS_PER_THREAD * self.num_threads))
         args = (np.zeros(1, np.int64), chunk, n, *self.observe_arguments(state, obs))
-        kernel = self._entries.get(self._world.observe_chunks)
-        if kernel is None:
-            kernel = self._entry_point(self._world.observe_chunks, args)
-            self._entries[self._world.observe_chunks] = kernel
+        kernel = self._world.observe_chunks
         workers = [pool.submit(kernel, *args) for _ in range(self.num_threads - 1)]
 
         def finish() -> dict[str, np.ndarray]:
             kernel(*args)
             for worker in workers:
                 worker.result()
-            for key in self._unobserved:
-                del obs[key]
-            return obs
+            return self._without_unobserved(obs)
 
         return finish
+
+    def _observation_set(self, n: int, into: dict[str, np.ndarray] | None) -> dict[str, np.ndarray]:
+        """The arrays an observation of ``n`` rows is written into: ``into``'s, or a set nobody
+        else holds (:meth:`_recycler`)."""
+        return self._recycler(n).get() if into is None else dict(into)
+
+    def _without_unobserved(self, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """``obs`` without the keys of the other observation mode (written with no rows)."""
+        for key in self._unobserved:
+            del obs[key]
+        return obs
 
     def observe_arguments(self, state: SimState, obs: dict[str, np.ndarray]) -> tuple[Any, ...]:
         """The arguments of ``world.observe_rows`` after its row range: ``state``'s arrays it

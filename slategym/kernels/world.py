@@ -190,44 +190,18 @@ def observe_rows(
 
 
 @jit_kernel
-def observe_chunks(
-    counter: np.ndarray,
-    chunk: int,
-    n: int,
-    clock: np.ndarray,
-    session_step: np.ndarray,
-    candidates: np.ndarray,
-    history_ids: np.ndarray,
-    history_response: np.ndarray,
-    user_id: np.ndarray,
-    features: np.ndarray,
-    topic: np.ndarray,
-    profile: np.ndarray,
-    days: int,
-    max_session_steps: int,
-    ob_user: np.ndarray,
-    ob_candidates: np.ndarray,
-    ob_ids: np.ndarray,
-    ob_topics: np.ndarray,
-    ob_history_ids: np.ndarray,
-    ob_history: np.ndarray,
-    ob_history_response: np.ndarray,
-    ob_time: np.ndarray,
-) -> int:
-    """:func:`observe_rows` of rows ``0 .. n - 1`` by chunks of ``chunk`` rows, each claimed from
-    ``counter`` (``(1,)`` int64, starting at 0) with an atomic increment: several threads can run
-    this on the same arguments, each taking the chunks no other has taken, the one that starts
-    late taking fewer (``CompiledWorld.observe_begin``). Returns how many chunks this call did."""
+def observe_chunks(counter: np.ndarray, chunk: int, n: int, *args: object) -> int:
+    """:func:`observe_rows` of rows ``0 .. n - 1`` (``args``: its arguments after the row range) by
+    chunks of ``chunk`` rows, each claimed from ``counter`` (``(1,)`` int64, starting at 0) with an
+    atomic increment: several threads can run this on the same arguments, each taking the chunks
+    no other has taken, the one that starts late taking fewer (``CompiledWorld.observe_begin``).
+    Returns how many chunks this call did. Called through numba's dispatcher, which packs ``args``
+    (a compiled entry point would need them flattened)."""
     done = 0
     while True:
         i = fetch_add(counter, 1)
         lo = i * chunk
         if lo >= n:
             return done
-        observe_rows(
-            lo, min(lo + chunk, n), clock, session_step, candidates, history_ids,
-            history_response, user_id, features, topic, profile, days, max_session_steps,
-            ob_user, ob_candidates, ob_ids, ob_topics, ob_history_ids, ob_history,
-            ob_history_response, ob_time,
-        )  # fmt: skip
+        observe_rows(lo, min(lo + chunk, n), *args)
         done += 1
