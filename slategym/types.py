@@ -6,7 +6,7 @@ can name them without importing the simulator (no ``rewards <-> simulator`` impo
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -88,8 +88,10 @@ class StepOutcome:
 
     def detached(self) -> StepOutcome:
         """This outcome with private copies of its :data:`STATE_VIEWS`."""
-        copies = {name: getattr(self, name).copy() for name in self.STATE_VIEWS}
-        return dataclasses.replace(self, **copies)
+        new = copy.copy(self)  # (dataclasses.replace would call __init__: twice the time)
+        for name in self.STATE_VIEWS:
+            object.__setattr__(new, name, getattr(self, name).copy())
+        return new
 
 
 STEP_INFO_FIELDS: dict[str, str] = {

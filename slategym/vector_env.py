@@ -217,7 +217,7 @@ class SlateRecVectorEnv(VectorEnv):
         self._autoreset[rows] = False
         self._elapsed[rows] = 0
         self._served[rows] = False
-        info = reset_info(self.num_envs, self._state, rows)
+        info = reset_info(self._state, rows)
         if self.render_mode == "human":
             self.render()
         return self._observe(self._state), info

@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 
 from slategym.types import (
-    RESET_INFO_KEYS,
     SimState,
     StepOutcome,
     reset_info_arrays,
@@ -16,27 +15,22 @@ from slategym.types import (
 )
 
 
-def reset_info(num_rows: int, state: SimState, rows: np.ndarray) -> dict[str, Any]:
+def reset_info(state: SimState, rows: np.ndarray) -> dict[str, Any]:
     """Reset keys of ``rows`` (zero and masked off elsewhere)."""
     info: dict[str, Any] = {}
-    mask = np.zeros(num_rows, bool)
-    mask[rows] = True
-    for key, value in reset_info_arrays(state, rows).items():
-        full = np.zeros(num_rows, np.int64)
-        full[rows] = value
-        info[key], info["_" + key] = full, mask.copy()
+    add_reset_info(info, state, rows)
     return info
 
 
 def add_reset_info(info: dict[str, Any], state: SimState, rows: np.ndarray) -> None:
-    """Write the reset keys of ``rows`` (reset in this step) into a step's ``info``."""
-    reset = reset_info(state.num_rows, state, rows)
-    for key in RESET_INFO_KEYS:
-        if key not in info:  # not among the config's info_keys: the reset rows' values only
-            info[key], info["_" + key] = reset[key], reset["_" + key]
-            continue
-        info[key][rows] = reset[key][rows]
-        info["_" + key] |= reset["_" + key]
+    """Write the reset keys of ``rows`` (reset in this step) into a step's ``info``; a key not
+    there yet (not among the config's ``info_keys``) gets the reset rows' values only."""
+    num_rows = state.num_rows
+    for key, value in reset_info_arrays(state, rows).items():
+        if key not in info:
+            info[key], info["_" + key] = np.zeros(num_rows, np.int64), np.zeros(num_rows, bool)
+        info[key][rows] = value
+        info["_" + key][rows] = True
 
 
 def step_info(
@@ -47,10 +41,12 @@ def step_info(
     num_rows = outcome.reward.shape[0]
     stepped = np.ones(num_rows, bool)
     stepped[reset_rows] = False
+    arrays = step_info_arrays(outcome, keys)
+    masks = np.broadcast_to(stepped, (len(arrays), num_rows)).copy()  # one copy, a row per key
     info: dict[str, Any] = {}
-    for key, value in step_info_arrays(outcome, keys).items():
+    for (key, value), mask in zip(arrays.items(), masks):
         full = value.copy()
         if reset_rows.size:
             full[reset_rows] = 0
-        info[key], info["_" + key] = full, stepped.copy()
+        info[key], info["_" + key] = full, mask
     return info
