@@ -302,7 +302,7 @@ def test_backend_setting_is_checked_and_explained() -> None:
 
 def test_a_negative_hour_rate_keeps_the_numpy_path() -> None:
     """The compiled arrival stops at the first hour past the draw, which needs rates >= 0."""
-    from slategym.kernels.fused import reason_not_compiled
+    from slategym.kernels.dispatch import reason_not_compiled
 
     sim = gym.make("SlateRec-v0", backend="compiled").unwrapped.sim
     assert reason_not_compiled(sim) is None

@@ -115,7 +115,7 @@ def warm_up() -> None:
     tiny = dict(num_items=8, num_candidates=4, slate_size=2, num_users=2, days=1, backend="numpy")
     one = np.zeros(1, np.uint64)
     # an odd number of item features copies its rows as 4-byte words, an even one as 8-byte words
-    odd = CompiledWorld(Simulator(SlateRecConfig.from_kwargs(**tiny, latent_dim=1)))
+    odd = CompiledWorld(Simulator(SlateRecConfig.from_kwargs(**tiny, latent_dim=3)))
     odd.observe(odd.reset(one, one, None))
     sim = Simulator(SlateRecConfig.from_kwargs(**tiny))
     world = CompiledWorld(sim)

@@ -4,7 +4,7 @@ A :class:`~slategym.simulator.Simulator` holds one :class:`KernelDispatch` and a
 start of every ``reset``/``step``/``observe``, for the compiled world to call (None: the numpy
 path). The choice follows the ``backend`` setting (the table of :mod:`slategym.kernels`;
 :func:`slategym.kernels.setting`), what the kernels cover
-(:func:`slategym.kernels.fused.reason_not_compiled`) and whether they reproduce numpy's rounding
+(:func:`reason_not_compiled`) and whether they reproduce numpy's rounding
 here (``"auto"`` only: a seed gives one trajectory whether numba is installed or not). While the
 kernels compile in the background (:mod:`slategym.kernels._background`) the simulator runs on the
 numpy path and switches at its first call after they are ready; a call never switches halfway.
@@ -22,12 +22,45 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from slategym import kernels
 from slategym.kernels import _background
 
 if TYPE_CHECKING:
     from slategym.kernels.fused import CompiledWorld
     from slategym.simulator import Simulator
+
+
+def reason_not_compiled(sim: Simulator) -> str | None:
+    """Why ``sim`` must run on the general path (None: the compiled path covers its world)."""
+    from slategym.catalog import Catalog
+    from slategym.items.default import DefaultItemModel
+    from slategym.rewards import WeightedReward
+    from slategym.users.default import DefaultUserModel
+    from slategym.users.dynamic import DynamicUserModel
+
+    reason = kernels.unavailable_reason()
+    if reason is not None:
+        return reason
+    c = sim.config
+    if type(sim.item_model) is not DefaultItemModel or not sim.item_model.resample_documents:
+        return f"the item model {type(sim.item_model).__name__} has no compiled kernel"
+    if type(sim.catalog) is not Catalog:
+        return "the catalog is not a slategym Catalog"
+    if type(sim.user_model) not in (DefaultUserModel, DynamicUserModel):
+        return f"the user model {type(sim.user_model).__name__} has no compiled kernel"
+    if type(sim.reward_fn) is not WeightedReward:
+        return "the reward is a callable (only named or weighted rewards are compiled)"
+    from slategym.kernels.choice import choice_spec  # (numba: imported once it is known there)
+
+    if choice_spec(sim.choice_model, c.slate_size) is None:
+        return f"the choice model {type(sim.choice_model).__name__} has no compiled kernel"
+    if not (np.all(sim.population.hour_profile >= 0) and np.all(sim.population.activity > 0)):
+        return "an hour profile has a negative entry or an activity is not positive"
+    if c.latent_dim < 2:  # numpy's einsum sums a (K, 1) contraction in another order
+        return "latent_dim=1 is summed in another order by numpy's einsum"
+    return None
 
 
 class KernelDispatch:
@@ -76,8 +109,6 @@ class KernelDispatch:
             _background.start()  # which worlds the kernels cover is decided once they are ready
             self.pending = True
             return None
-        from slategym.kernels.fused import reason_not_compiled
-
         reason = reason_not_compiled(sim)
         if reason is None and backend == "auto":
             if _background.error() is not None:

@@ -1,10 +1,12 @@
-"""The compiled path of a :class:`~slategym.simulator.Simulator`: which worlds it covers, and the
-glue between the simulator's typed state and the row kernels of :mod:`slategym.kernels.step` and :mod:`slategym.kernels.world`.
+"""The compiled path of a :class:`~slategym.simulator.Simulator`: the glue between the
+simulator's typed state and the row kernels of :mod:`slategym.kernels.step` and
+:mod:`slategym.kernels.world`.
 
-:func:`reason_not_compiled` says why a simulator cannot run compiled (None if it can);
-:class:`CompiledWorld` then stands in for the simulator's ``step``, ``reset`` and ``observe`` with
-the same inputs and outputs (fresh arrays, the same sharing between old and new state as the
-general path), and splits the rows between ``num_threads`` threads.
+For a simulator whose world the kernels cover
+(:func:`slategym.kernels.dispatch.reason_not_compiled`), :class:`CompiledWorld` stands in for the
+simulator's ``step``, ``reset`` and ``observe`` with the same inputs and outputs (fresh arrays, the
+same sharing between old and new state as the general path), and splits the rows between
+``num_threads`` threads.
 """
 
 from __future__ import annotations
@@ -15,11 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from slategym.catalog import Catalog, _strata
-from slategym.items.default import DefaultItemModel
+from slategym.catalog import _strata
 from slategym.kernels import layout
 from slategym.recycle import Recycler
-from slategym.rewards import SIGNALS, WeightedReward
+from slategym.rewards import SIGNALS
 from slategym.types import SimState, StepOutcome
 from slategym.users.default import DefaultUserModel
 from slategym.users.dynamic import DynamicUserModel
@@ -31,33 +32,6 @@ MIN_ROWS_PER_THREAD = 256
 """Below this many rows per thread a call stays on one thread (starting threads costs more)."""
 CHUNKS_PER_THREAD = 8
 """:meth:`CompiledWorld.observe_begin` deals the rows out in this many chunks per thread."""
-
-
-def reason_not_compiled(sim: Simulator) -> str | None:
-    """Why ``sim`` must run on the general path (None: the compiled path covers its world)."""
-    from slategym import kernels
-
-    reason = kernels.unavailable_reason()
-    if reason is not None:
-        return reason
-    c = sim.config
-    if type(sim.item_model) is not DefaultItemModel or not sim.item_model.resample_documents:
-        return f"the item model {type(sim.item_model).__name__} has no compiled kernel"
-    if type(sim.catalog) is not Catalog:
-        return "the catalog is not a slategym Catalog"
-    if type(sim.user_model) not in (DefaultUserModel, DynamicUserModel):
-        return f"the user model {type(sim.user_model).__name__} has no compiled kernel"
-    if type(sim.reward_fn) is not WeightedReward:
-        return "the reward is a callable (only named or weighted rewards are compiled)"
-    from slategym.kernels.choice import choice_spec
-
-    if choice_spec(sim.choice_model, c.slate_size) is None:
-        return f"the choice model {type(sim.choice_model).__name__} has no compiled kernel"
-    if not (np.all(sim.population.hour_profile >= 0) and np.all(sim.population.activity > 0)):
-        return "an hour profile has a negative entry or an activity is not positive"
-    if c.latent_dim < 2:  # numpy's einsum sums a (K, 1) contraction in another order
-        return "latent_dim=1 is summed in another order by numpy's einsum"
-    return None
 
 
 def user_params(model: DefaultUserModel) -> np.ndarray:
