@@ -91,7 +91,7 @@ def test_compiled_step_equals_numpy_for_every_choice_model(choice: str, kwargs: 
         {"user_model_kwargs": {"fatigue_weight": 0.0, "interest_drift": 0.0}},
         {"observation": "ids", "new_items_per_day": 20, "days": 3},
         {"choice_model": "multi_click", "history_length": 2},  # more clicks than history
-        # 7 item features: the observation copies its float32 rows as 4-byte words, not 8-byte
+        # an odd number of item features (7)
         {"latent_dim": 5},
         {"latent_dim": 5, "observation": "ids"},
     ],

@@ -112,13 +112,12 @@ def warm_up() -> None:
     from slategym.kernels.fused import CompiledWorld
     from slategym.simulator import Simulator
 
-    tiny = dict(num_items=8, num_candidates=4, slate_size=2, num_users=2, days=1, backend="numpy")
-    one = np.zeros(1, np.uint64)
-    # an odd number of item features copies its rows as 4-byte words, an even one as 8-byte words
-    odd = CompiledWorld(Simulator(SlateRecConfig.from_kwargs(**tiny, latent_dim=3)))
-    odd.observe(odd.reset(one, one, None))
-    sim = Simulator(SlateRecConfig.from_kwargs(**tiny))
+    config = SlateRecConfig.from_kwargs(
+        num_items=8, num_candidates=4, slate_size=2, num_users=2, days=1, backend="numpy"
+    )
+    sim = Simulator(config)
     world = CompiledWorld(sim)
+    one = np.zeros(1, np.uint64)
     state = world.reset(one, one, None)
     world.observe(state)
     counter = np.zeros(1, np.int64)  # the chunked observation of num_threads > 1

@@ -109,17 +109,9 @@ class CompiledWorld:
             iw, fw, np.asarray(starts), np.asarray(sizes), _c(pop.hour_profile), _c(pop.activity),
             _c(pop.interests, np.float64), _c(pop.initial_satisfaction, np.float64), *dynamic[1:],
         )  # fmt: skip
-        # observe_rows copies the float32 rows as machine words (world.words): the features and
-        # the responses (the history's rows) in one word type, the profile in its own
-        word = world.word_for(cat.features, np.empty((0, 2), np.float32))
-        profile = _c(pop.profile, np.float32)
-        self._words = dict(
-            user=world.word_for(profile), candidates=word, history=word, history_response=word
-        )
         self._observe_world = (
-            world.words(_c(cat.features, np.float32), word), cat.topic,
-            world.words(profile, self._words["user"]), c.days, c.max_session_steps,
-        )  # fmt: skip
+            cat.features, cat.topic, _c(pop.profile), c.days, c.max_session_steps
+        )
         from slategym.kernels._jit import entry_point
 
         self._entry_point = entry_point
@@ -361,15 +353,8 @@ class CompiledWorld:
 
     def observe_arguments(self, state: SimState, obs: dict[str, np.ndarray]) -> tuple[Any, ...]:
         """The arguments of ``world.observe_rows`` after its row range: ``state``'s arrays it
-        reads, the world's, and the ``obs`` arrays it writes (in :meth:`observation_buffers`'
-        order; the float32 rows as words, ``world.words``)."""
-        clock, session_step, candidates, history_ids, response, user_id = _observed(state)
-        words, word = self._world.words, self._words
-        return (
-            clock, session_step, candidates, history_ids,
-            words(_c(response), word["history_response"]), user_id, *self._observe_world,
-            *(words(a, word[key]) if key in word else a for key, a in obs.items()),
-        )  # fmt: skip
+        reads, the world's, and the ``obs`` arrays it writes."""
+        return (*_observed(state), *self._observe_world, *obs.values())
 
     def _recycler(self, n: int) -> Recycler:
         """The observation sets of ``n`` rows handed out so far (the last few row counts)."""

@@ -130,11 +130,11 @@ def observe_rows(
     session_step: np.ndarray,
     candidates: np.ndarray,
     history_ids: np.ndarray,
-    response_words: np.ndarray,
+    history_response: np.ndarray,
     user_id: np.ndarray,
-    feature_words: np.ndarray,
+    features: np.ndarray,
     topic: np.ndarray,
-    profile_words: np.ndarray,
+    profile: np.ndarray,
     days: int,
     max_session_steps: int,
     ob_user: np.ndarray,
@@ -148,22 +148,14 @@ def observe_rows(
 ) -> None:
     """The observation of rows ``lo .. hi - 1`` (``Simulator.observe`` with the default user's
     ``user`` entry, the observable profile); outputs with no rows are skipped (the keys of the
-    other observation mode).
-
-    The float32 rows are copied as machine words (:func:`words`): ``feature_words`` (the item
-    features, with the zero row of id ``-1`` last), ``response_words`` (the history's purchased and
-    dwell columns), ``profile_words`` and the ``ob_user``, ``ob_candidates``, ``ob_history`` and
-    ``ob_history_response`` they are copied into are word views of the float32 arrays, the
-    features' and the responses' of one word type. A copy of bits is the copy of the floats, and at
-    ten features a copy of five 8-byte words costs about 0.6 times one of ten floats
-    (``docs/performance.md``)."""
+    other observation mode)."""
     # one pass over the rows per output (contiguous copies, as numpy's take/copy do them)
-    p, w, rw = profile_words.shape[1], feature_words.shape[1], response_words.shape[2]
+    p, f = profile.shape[1], features.shape[1]
     c, length = candidates.shape[1], history_ids.shape[1]
     for r in range(lo, hi):
         uid = user_id[r]
         for q in range(p):
-            ob_user[r, q] = profile_words[uid, q]
+            ob_user[r, q] = profile[uid, q]
         day, hour = R.day_hour(clock[r])
         ob_time[r, 0] = np.float32(min(day, days - 1))
         ob_time[r, 1] = np.float32(hour)
@@ -181,35 +173,20 @@ def observe_rows(
         for r in range(lo, hi):
             for j in range(c):
                 item = candidates[r, j]
-                for q in range(w):
-                    ob_candidates[r, j, q] = feature_words[item, q]
+                for q in range(f):
+                    ob_candidates[r, j, q] = features[item, q]
         for r in range(lo, hi):
             for j in range(length):
                 item = history_ids[r, j]
-                for q in range(w):
-                    ob_history[r, j, q] = feature_words[item, q]  # -1: the last row, zeros
-                for q in range(rw):
-                    ob_history[r, j, w + q] = response_words[r, j, q]
+                for q in range(f):
+                    ob_history[r, j, q] = features[item, q]  # -1: the last row, zeros
+                ob_history[r, j, f] = history_response[r, j, 0]
+                ob_history[r, j, f + 1] = history_response[r, j, 1]
     if ob_history_response.shape[0] > 0:  # observation="ids"
         for r in range(lo, hi):
             for j in range(length):
-                for q in range(rw):
-                    ob_history_response[r, j, q] = response_words[r, j, q]
-
-
-def words(a: np.ndarray, word: type[np.unsignedinteger]) -> np.ndarray:
-    """``a`` seen as words of type ``word`` along its last axis (a view: ``a``'s rows must be
-    contiguous), as :func:`observe_rows` reads and writes it."""
-    return a.view(word)
-
-
-def word_for(*arrays: np.ndarray) -> type[np.unsignedinteger]:
-    """The widest unsigned type whose size divides the bytes of a row (the last axis) of every
-    array: ``np.uint64`` for rows of an even number of float32, ``np.uint32`` for an odd one."""
-    for word in (np.uint64, np.uint32, np.uint16):
-        if all(a.shape[-1] * a.itemsize % np.dtype(word).itemsize == 0 for a in arrays):
-            return word
-    return np.uint8
+                ob_history_response[r, j, 0] = history_response[r, j, 0]
+                ob_history_response[r, j, 1] = history_response[r, j, 1]
 
 
 @jit_kernel
