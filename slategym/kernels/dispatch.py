@@ -3,11 +3,11 @@
 A :class:`~slategym.simulator.Simulator` holds one :class:`KernelDispatch` and asks it, at the
 start of every ``reset``/``step``/``observe``, for the compiled world to call (None: the numpy
 path). The choice follows the ``backend`` setting (the table of :mod:`slategym.kernels`;
-:func:`slategym.kernels.setting`), what the kernels cover
-(:func:`reason_not_compiled`) and whether they reproduce numpy's rounding
-here (``"auto"`` only: a seed gives one trajectory whether numba is installed or not). While the
-kernels compile in the background (:mod:`slategym.kernels._background`) the simulator runs on the
-numpy path and switches at its first call after they are ready; a call never switches halfway.
+:func:`slategym.kernels.setting`), what the kernels cover (:func:`reason_not_compiled`) and whether
+they reproduce numpy's rounding here (``"auto"`` only: a seed gives one trajectory whether numba is
+installed or not). While the kernels compile in the background (:mod:`slategym.kernels._background`)
+the simulator runs on the numpy path and switches at its first call after they are ready; a call
+never switches halfway.
 
 The compiled world and its worker threads do not pickle: :meth:`KernelDispatch.pickled` leaves
 them out of a simulator's state (keeping the thread count) and the unpickled simulator builds its

@@ -3,11 +3,11 @@ the world's settings that every kernel reads (the step is in :mod:`slategym.kern
 
 ``reset_rows`` is :meth:`~slategym.simulator.Simulator.reset` and ``observe_rows``
 :meth:`~slategym.simulator.Simulator.observe` for a world the compiled path covers
-(:func:`slategym.kernels.dispatch.reason_not_compiled`). Each row reads one block of its random stream
-with the simulator's layout, so a row's trajectory is the general path's, bit for bit. The kernels
-work on rows ``lo .. hi - 1`` only, so that a vector env can split its rows between threads (they
-release the GIL); every row depends on its own inputs alone, so the result does not depend on how
-the rows are split.
+(:func:`slategym.kernels.dispatch.reason_not_compiled`). Each row reads one block of its random
+stream with the simulator's layout, so a row's trajectory is the general path's, bit for bit. The
+kernels work on rows ``lo .. hi - 1`` only, so that a vector env can split its rows between threads
+(they release the GIL); every row depends on its own inputs alone, so the result does not depend on
+how the rows are split.
 """
 
 from __future__ import annotations
