@@ -124,7 +124,7 @@ def jit_kernel(fn: Callable[..., Any]) -> Any:
     """:func:`jit` for the entry kernels called from Python (``step_rows``, ``reset_rows``,
     ``observe_rows``), compiled without numba's reference counting (``_nrt=False``).
 
-    With reference counting, every array handed to a helper function (``sample_row``,
+    With reference counting, every array handed to a helper function (``sample_from``,
     ``push_history``, ...) is counted with two atomic operations per call, which cost about a third
     of a step (measured with ``perf``; docs/performance.md). Without it the arrays the kernel sees
     (its arguments, and the views it slices from them) carry no reference count, so neither the

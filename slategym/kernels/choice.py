@@ -36,7 +36,8 @@ from slategym.kernels._npmath import pairwise_sum, vexp, vsigmoid
 MNL, PROPORTIONAL, EXPONENTIAL_CASCADE, PROPORTIONAL_CASCADE, FIRST_ITEM = 0, 1, 2, 3, 4
 POSITION_BASED, MULTI_CLICK_INDEPENDENT, MULTI_CLICK_DEPENDENT = 5, 6, 7
 BAD_PROBABILITIES = 1
-"""Error code of :func:`sample_row`: non-finite, negative or unnormalised probabilities."""
+"""Error code of :func:`sample_from` and :func:`sample_single_click`: non-finite, negative or
+unnormalised probabilities."""
 
 
 def choice_spec(model: Any, slate_size: int) -> tuple[int, np.ndarray, np.ndarray] | None:
