@@ -202,23 +202,31 @@ def random_slates(rng: np.random.Generator, pool: int, n: int, c: int, k: int) -
 
 
 class Runner:
-    """Builds ``N`` users in one mode and advances them by one step per :meth:`step` call."""
+    """Builds ``N`` users of the registered world ``env_id`` in one mode and advances them by one
+    step per :meth:`step` call."""
 
-    def __init__(self, mode: str, n: int, env_kwargs: dict[str, Any], seed: int) -> None:
+    def __init__(
+        self,
+        mode: str,
+        n: int,
+        env_kwargs: dict[str, Any],
+        seed: int,
+        env_id: str = "SlateRec-v0",
+    ) -> None:
         self.mode, self.n = mode, n
         if mode == "native":
             self.env: Any = gym.make_vec(
-                "SlateRec-v0", num_envs=n, vectorization_mode="vector_entry_point", **env_kwargs
+                env_id, num_envs=n, vectorization_mode="vector_entry_point", **env_kwargs
             )
             self.env.reset(seed=seed)
         elif mode == "sync":
             fns: list[Callable[[], gym.Env]] = [
-                lambda: gym.make("SlateRec-v0", **env_kwargs) for _ in range(n)
+                lambda: gym.make(env_id, **env_kwargs) for _ in range(n)
             ]
             self.env = gym.vector.SyncVectorEnv(fns)
             self.env.reset(seed=seed)
         else:
-            self.envs = [gym.make("SlateRec-v0", **env_kwargs) for _ in range(n)]
+            self.envs = [gym.make(env_id, **env_kwargs) for _ in range(n)]
             for i, env in enumerate(self.envs):
                 env.reset(seed=seed + i)
 

@@ -9,6 +9,9 @@ Every round measures, for each configuration ``num_candidates x slate_size`` (10
 * ``recsim`` (with ``--recsim-python``): RecSim 0.2.4's interest_evolution single env, measured by
   ``experiments/recsim_reference.py throughput`` run with that interpreter (its own process; random
   slates, reset at episode end), for the same ``--seconds``, right after ours;
+* ``single/interest_evolution``: one ``gym.make("SlateRec-InterestEvolution-v0")`` env, slategym's
+  port of that same RecSim world, on its default (``"auto"``) path: the like-for-like comparison
+  with ``recsim`` (``single/compiled`` runs slategym's own default world, a different one);
 * ``native/compiled/1`` and ``native/compiled/2``: the native vector env of ``--num-envs`` rows on
   one and two threads (``num_threads``), and ``native/numpy`` on the numpy path: user-steps/s;
 * ``native/compiled/1/light`` and ``single/compiled/light``: the same on the compiled path, one
@@ -50,10 +53,14 @@ from experiments.throughput_report import write
 
 REFERENCE = Path(__file__).resolve().parent / "recsim_reference.py"
 MODES = (
-    "single/numpy", "single/compiled", "native/numpy", "native/compiled/1", "native/compiled/2",
-    "native/compiled/1/light", "single/compiled/light", "native@sync", "sync",
+    "single/numpy", "single/compiled", "single/interest_evolution", "native/numpy",
+    "native/compiled/1", "native/compiled/2", "native/compiled/1/light", "single/compiled/light",
+    "native@sync", "sync",
 )  # fmt: skip
 """Every mode, in the default order of a round (RecSim follows ``single/compiled``)."""
+
+RECSIM_WORLD = "SlateRec-InterestEvolution-v0"
+"""slategym's port of the RecSim world that ``recsim`` runs (``single/interest_evolution``)."""
 
 
 @dataclass
@@ -151,12 +158,12 @@ def recsim_steps(
     raise RuntimeError(f"no throughput record in the output of {' '.join(command)}")
 
 
-def _modes(num_envs: int, sync_envs: int, c: int, k: int) -> dict[str, tuple[str, int, dict]]:
-    """Mode name -> (runner mode, rows, env keywords)."""
+def _modes(num_envs: int, sync_envs: int, c: int, k: int) -> dict[str, tuple[str, int, dict, str]]:
+    """Mode name -> (runner mode, rows, env keywords, registered id)."""
     base = {"num_candidates": c, "slate_size": k}
     compiled = {**base, "backend": "compiled"}
     light = {**compiled, "observation": "ids", "info_keys": ()}
-    return {
+    modes: dict[str, tuple[str, int, dict]] = {
         "single/numpy": ("single", 1, {**base, "backend": "numpy"}),
         "single/compiled": ("single", 1, compiled),
         "native/numpy": ("native", num_envs, {**base, "backend": "numpy"}),
@@ -167,6 +174,9 @@ def _modes(num_envs: int, sync_envs: int, c: int, k: int) -> dict[str, tuple[str
         "native@sync": ("native", sync_envs, base),
         "sync": ("sync", sync_envs, base),
     }
+    out = {name: (*spec, "SlateRec-v0") for name, spec in modes.items()}
+    out["single/interest_evolution"] = ("single", 1, base, RECSIM_WORLD)
+    return out
 
 
 def measure(
@@ -174,9 +184,9 @@ def measure(
 ) -> dict[str, Any]:
     """Time one mode of configuration ``c x k``: one record (:func:`time_steps`' rates, the path
     the timed steps ran on and the process that measured them)."""
-    kind, n, kwargs = _modes(num_envs, sync_envs, c, k)[mode]
+    kind, n, kwargs, env_id = _modes(num_envs, sync_envs, c, k)[mode]
     slates = random_slates(np.random.default_rng(seed), 8, n, c, k)
-    runner = Runner(kind, n, kwargs, seed)
+    runner = Runner(kind, n, kwargs, seed, env_id)
     record: dict[str, Any] = time_steps(runner, slates, seconds)
     record["compiled"] = runner.compiled()
     record["pid"] = os.getpid()
@@ -187,6 +197,7 @@ def measure(
 RATIOS = {
     "single compiled / numpy": ("single/compiled", "single/numpy"),
     "single compiled / recsim": ("single/compiled", "recsim"),
+    "single interest_evolution / recsim": ("single/interest_evolution", "recsim"),
     "native 2 threads / 1 thread": ("native/compiled/2", "native/compiled/1"),
     "native compiled / numpy": ("native/compiled/1", "native/numpy"),
     "native / sync": ("native@sync", "sync"),
