@@ -41,14 +41,10 @@ ARRIVAL_ARGS = """                    new_clock + fw[F_MIN_GAP],
                     cum,
                 )
 """
-HISTORY = """            R.push_history(
-                r, history_ids, history_response, o_history_ids, o_history_response,
-                items, clicks_row, buys, dwell_row,
-            )  # fmt: skip
-"""
-CANDIDATES = """            R.draw_candidates(
-                base, 0, num_live, iw[I_NEW_PER_DAY], next_day, starts, sizes, o_candidates, r
-            )
+FINISH = """            if not R.finish_row(
+                r, end, churn, new_clock, uid, settings, world, state, nxt, outcome,
+                (items, valid_row, a_row, clicks_row, buys, dwell_row),
+            ):  # fmt: skip
 """
 UNIFORMS = "            R.fill_uniforms(base, uc0, nr, u)\n"
 AFFINITY = "                match = einsum_dot(item_table, item, interests, r, d)\n"
@@ -63,26 +59,18 @@ FATIGUE = """                for q in range(t):
                         count += clicked_topics[i] == q
                     o_fatigue[r, q] = up[DECAY] * fatigue[r, q] + np.float64(count)
 """
-OUTPUTS = """            for j in range(k):
-                item_ids[r, j] = items[j]
-                valid[r, j] = valid_row[j]
-                aff[r, j] = a_row[j]
-                clicks[r, j] = clicks_row[j]
-                purchases[r, j] = buys[j]
-                dwell[r, j] = dwell_row[j]
-"""
-REWARD = (
-    "            value = R.reward_row(reward_codes, reward_weights, clicks_row, buys, dwell_row)\n"
-)
-
-
 PARTS: dict[str, tuple[str, str]] = {
     "arrival (the return time)": (
         ARRIVAL,
         "                R.arrival_after(\n" + ARRIVAL_ARGS + ARRIVAL,
     ),
-    "push_history": (HISTORY, HISTORY + HISTORY),
-    "draw_candidates": (CANDIDATES, CANDIDATES + CANDIDATES),
+    "the bookkeeping (rows.finish_row: history, candidates, outputs, reward)": (
+        FINISH,
+        FINISH.replace("            if not R.finish_row(", "            R.finish_row(").replace(
+            "            ):  # fmt: skip\n", "            )\n"
+        )
+        + FINISH,
+    ),
     "fill_uniforms (the step's own)": (UNIFORMS, UNIFORMS + UNIFORMS),
     "affinity dot products": (
         AFFINITY,
@@ -91,8 +79,6 @@ PARTS: dict[str, tuple[str, str]] = {
     ),
     "the choice's sampling (sample_from)": (SAMPLE, SAMPLE + SAMPLE),
     "the fatigue's decay and clicks": (FATIGUE, FATIGUE + FATIGUE),
-    "the outcome's per-item outputs": (OUTPUTS, OUTPUTS + OUTPUTS),
-    "reward_row": (REWARD, REWARD + REWARD),
 }
 """Part -> (snippet of step.py, what replaces it: the snippet done twice)."""
 

@@ -7,6 +7,8 @@ order of operations (named next to each one); the parity tests compare them bit 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from slategym.kernels._jit import jit, jit_inline
@@ -181,3 +183,106 @@ def reward_row(
             signal = np.float64(count)
         total = total + weights[m] * signal
     return total
+
+
+@jit_inline
+def read_slate(
+    slates: np.ndarray, r: int, candidates: np.ndarray, items: np.ndarray, valid: np.ndarray
+) -> int:
+    """Row ``r``'s slate: the candidates it shows into ``items (K,)`` and whether each is the first
+    copy of its index into ``valid (K,)`` (a later copy is shown but never clicked,
+    ``slates.duplicate_mask``). Returns the number of copies, or -1 when an index is outside
+    ``[0, C)`` (checked before it is read: the kernels run without bounds checks)."""
+    num_candidates = candidates.shape[1]
+    dups = 0
+    for j in range(slates.shape[1]):
+        s = slates[r, j]
+        if s < 0 or s >= num_candidates:
+            return -1
+        items[j] = candidates[r, s]
+        first = True
+        for i in range(j):
+            if slates[r, i] == slates[r, j]:
+                first = False
+        valid[j] = first
+        dups += not first
+    return dups
+
+
+@jit_inline
+def finish_row(
+    r: int,
+    end: bool,
+    churn: bool,
+    new_clock: float,
+    uid: int,
+    settings: tuple,
+    world: tuple,
+    state: tuple,
+    nxt: tuple,
+    outcome: tuple,
+    row: tuple,
+) -> bool:
+    """The simulator's bookkeeping of row ``r`` once its user has responded (``Simulator.step``
+    after ``respond``), shared by every world's step kernel: the truncation, the history, the next
+    candidates, the rest of the next state, the outcome's arrays and the reward. ``new_clock`` is
+    the time of the row's next request (its return already drawn); ``buys`` and ``dwell_row`` are
+    the purchases and dwell of the slate's clicks. Returns False when the reward of a row with a
+    pending request is not finite (the caller stops with ``BAD_REWARD``).
+
+    The arguments come in tuples (a call of more than 30 arguments is compiled with ``*args``,
+    which numba cannot inline): ``settings`` = ``(session_episodes, horizon, days, num_live,
+    new_per_day)``; ``world`` = ``(starts, sizes, reward_codes, reward_weights)``; ``state`` = the
+    input state's ``(key, counter, clock, session_index, session_step, history_ids,
+    history_response, done)``; ``nxt`` = the next state's ``(key, user_id, counter, clock,
+    session_index, session_step, candidates, history_ids, history_response, done)``; ``outcome`` =
+    ``(item_ids, valid, aff, clicks, purchases, dwell, reward, ended, churned, truncated, day,
+    hour)``; ``row`` = the slate's ``(items, valid, a, clicks, buys, dwell)``."""
+    session_episodes, horizon, days, num_live, new_per_day = settings
+    starts, sizes, reward_codes, reward_weights = world
+    key, counter, clock, session_index, session_step, history_ids, history_response, done = state
+    (
+        o_key, o_user_id, o_counter, o_clock, o_session_index, o_session_step, o_candidates,
+        o_history_ids, o_history_response, o_done,
+    ) = nxt  # fmt: skip
+    (
+        item_ids, valid, aff, clicks, purchases, dwell, reward, ended, churned, truncated,
+        day_out, hour_out,
+    ) = outcome  # fmt: skip
+    items, valid_row, a_row, clicks_row, buys, dwell_row = row
+    day, hour = day_hour(clock[r])
+    day_out[r] = min(day, days - 1)  # a "session" episode may run past the horizon
+    hour_out[r] = hour
+    if session_episodes:
+        trunc = end and not churn
+    else:
+        trunc = not churn and new_clock >= horizon
+    next_day = min(day_hour(new_clock)[0], days - 1)
+    push_history(
+        r, history_ids, history_response, o_history_ids, o_history_response,
+        items, clicks_row, buys, dwell_row,
+    )  # fmt: skip
+    base = stream_base(key[r], counter[r])
+    draw_candidates(base, 0, num_live, new_per_day, next_day, starts, sizes, o_candidates, r)
+    o_key[r] = key[r]
+    o_user_id[r] = uid
+    o_counter[r] = counter[r] + np.uint64(1)
+    o_clock[r] = new_clock
+    o_session_index[r] = session_index[r] + end
+    o_session_step[r] = 0 if end else session_step[r] + 1
+    o_done[r] = churn or trunc
+    ended[r] = end
+    churned[r] = churn
+    truncated[r] = trunc
+    for j in range(items.shape[0]):
+        item_ids[r, j] = items[j]
+        valid[r, j] = valid_row[j]
+        aff[r, j] = a_row[j]
+        clicks[r, j] = clicks_row[j]
+        purchases[r, j] = buys[j]
+        dwell[r, j] = dwell_row[j]
+    value = reward_row(reward_codes, reward_weights, clicks_row, buys, dwell_row)
+    if not done[r] and not math.isfinite(value):
+        return False
+    reward[r] = value
+    return True

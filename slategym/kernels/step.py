@@ -191,7 +191,6 @@ def step_rows(
     on a status other than :data:`OK` the outputs are incomplete and the caller runs the general
     path."""
     k = slates.shape[1]
-    num_candidates = candidates.shape[1]
     d = interests.shape[1]
     t = fatigue.shape[1]
     num_live = iw[I_LIVE]
@@ -248,6 +247,18 @@ def step_rows(
     # 2. the response up to the leave and churn probabilities and the return multiplier
     #    -> sigmoid/exp, for every row (a row whose session goes on ignores the last two)
     # 3. the session decisions and the simulator's bookkeeping
+    # the arguments of R.finish_row, in its tuples
+    settings = (iw[I_SESSION_EPISODES] != 0, fw[F_HORIZON], days, num_live, iw[I_NEW_PER_DAY])
+    world = (starts, sizes, reward_codes, reward_weights)
+    state = (key, counter, clock, session_index, session_step, history_ids, history_response, done)
+    nxt = (
+        o_key, o_user_id, o_counter, o_clock, o_session_index, o_session_step, o_candidates,
+        o_history_ids, o_history_response, o_done,
+    )  # fmt: skip
+    outcome = (
+        item_ids, valid, aff, clicks, purchases, dwell, reward, ended, churned, truncated, day_out,
+        hour_out,
+    )  # fmt: skip
     for r0 in range(lo, hi, BLOCK_ROWS):
         r1 = min(r0 + BLOCK_ROWS, hi)
         nb = r1 - r0
@@ -259,19 +270,9 @@ def step_rows(
             base = R.stream_base(key[r], counter[r])
             R.fill_uniforms(base, uc0, nr, u)
             live = not done[r]
-            # slate: items, duplicates (a later copy of an index is shown but never clicked)
-            dups = 0
-            for j in range(k):
-                s = slates[r, j]
-                if s < 0 or s >= num_candidates:  # checked before it is read (no bounds checks)
-                    return BAD_SLATE, r
-                items[j] = candidates[r, s]
-                first = True
-                for i in range(j):
-                    if slates[r, i] == slates[r, j]:
-                        first = False
-                valid_row[j] = first
-                dups += not first
+            dups = R.read_slate(slates, r, candidates, items, valid_row)
+            if dups < 0:
+                return BAD_SLATE, r
             n_dup[r] = dups
             if dups and iw[I_STRICT]:
                 return STRICT_DUPLICATE, r
@@ -396,9 +397,6 @@ def step_rows(
             # the simulator's bookkeeping (Simulator.step)
             for j in range(k):
                 buys[j] = buys[j] and clicks_row[j]
-            day, hour = R.day_hour(clock[r])
-            day_out[r] = min(day, days - 1)
-            hour_out[r] = hour
             new_clock = clock[r] + fw[F_STEP_MINUTES] + pairwise_sum(dwell_row, 0, k, 1)
             if end and not churn and not iw[I_SESSION_EPISODES]:
                 new_clock = R.arrival_after(
@@ -410,43 +408,14 @@ def step_rows(
                     rate,
                     cum,
                 )
-            if iw[I_SESSION_EPISODES]:
-                trunc = end and not churn
-            else:
-                trunc = not churn and new_clock >= fw[F_HORIZON]
             if dynamic:  # DynamicUserModel.advance, after respond
                 o_x_day[r], o_x_hour[r] = advance_row(
                     o_interests, r, uid, x_day[r], new_clock, drift_key, trend_key, dyn,
                     normals_work,
                 )  # fmt: skip
-            next_day = min(R.day_hour(new_clock)[0], days - 1)
-            R.push_history(
-                r, history_ids, history_response, o_history_ids, o_history_response,
-                items, clicks_row, buys, dwell_row,
-            )  # fmt: skip
-            base = R.stream_base(key[r], counter[r])
-            R.draw_candidates(
-                base, 0, num_live, iw[I_NEW_PER_DAY], next_day, starts, sizes, o_candidates, r
-            )
-            o_key[r] = key[r]
-            o_user_id[r] = uid
-            o_counter[r] = counter[r] + np.uint64(1)
-            o_clock[r] = new_clock
-            o_session_index[r] = session_index[r] + end
-            o_session_step[r] = 0 if end else session_step[r] + 1
-            o_done[r] = churn or trunc
-            ended[r] = end
-            churned[r] = churn
-            truncated[r] = trunc
-            for j in range(k):
-                item_ids[r, j] = items[j]
-                valid[r, j] = valid_row[j]
-                aff[r, j] = a_row[j]
-                clicks[r, j] = clicks_row[j]
-                purchases[r, j] = buys[j]
-                dwell[r, j] = dwell_row[j]
-            value = R.reward_row(reward_codes, reward_weights, clicks_row, buys, dwell_row)
-            if not done[r] and not math.isfinite(value):
+            if not R.finish_row(
+                r, end, churn, new_clock, uid, settings, world, state, nxt, outcome,
+                (items, valid_row, a_row, clicks_row, buys, dwell_row),
+            ):  # fmt: skip
                 return BAD_REWARD, r
-            reward[r] = value
     return OK, hi
