@@ -41,6 +41,7 @@ T_SIM = ("tests/test_formulas_simulator.py", "tests/test_formulas_timeline.py",
          "tests/test_timeline.py")  # fmt: skip
 T_REWARD = ("tests/test_formulas_rewards.py", "tests/test_docs.py")
 T_KERNEL = ("tests/test_kernels.py", "tests/test_pinned.py", "tests/test_kernels_slips.py")
+T_IEV = ("tests/test_kernels_recsim.py",)
 
 MUTANTS = [
     Mutant("proportional: no-click mass not offset", "slategym/choice/proportional.py",
@@ -123,9 +124,9 @@ MUTANTS = [
 MUTANTS += [
     Mutant("kernel: MNL normalised without the no-click (the kernel falls back)",
            "slategym/kernels/choice.py", "normalize(out, k + 1)", "normalize(out, k)", T_KERNEL),
-    Mutant("kernel: next candidates' day not clamped to days - 1", "slategym/kernels/step.py",
-           "next_day = min(R.day_hour(new_clock)[0], days - 1)",
-           "next_day = R.day_hour(new_clock)[0]", T_KERNEL),
+    Mutant("kernel: next candidates' day not clamped to days - 1", "slategym/kernels/rows.py",
+           "next_day = min(day_hour(new_clock)[0], days - 1)",
+           "next_day = day_hour(new_clock)[0]", T_KERNEL),
     Mutant("kernel: strict duplicate check needs two duplicates", "slategym/kernels/step.py",
            "if dups and iw[I_STRICT]:", "if dups > 1 and iw[I_STRICT]:", T_KERNEL),
     Mutant("kernel: MNL shifted by the largest item logit only", "slategym/kernels/choice.py",
@@ -148,7 +149,7 @@ MUTANTS += [
            "for i in range(n_topics):", "for i in range(n_topics - 1):", T_KERNEL),
     Mutant("kernel: drift sum drops the first item", "slategym/kernels/step.py",
            "pulled[q] = 0.0 + c0 * item_table[row0, q]", "pulled[q] = 0.0", T_KERNEL),
-    Mutant("kernel: session_index not incremented at a session end", "slategym/kernels/step.py",
+    Mutant("kernel: session_index not incremented at a session end", "slategym/kernels/rows.py",
            "o_session_index[r] = session_index[r] + end", "o_session_index[r] = session_index[r]",
            T_KERNEL),
     Mutant("kernel: observation's day and hour swapped", "slategym/kernels/world.py",
@@ -163,10 +164,21 @@ MUTANTS += [
     Mutant("kernel: dynamic trend drawn from the user's own stream", "slategym/kernels/dynamic.py",
            "trend = R.stream_base(trend_key[0], np.uint64(today))",
            "trend = R.stream_base(drift_key[uid], np.uint64(today))", T_KERNEL),
-    Mutant("kernel: slate index C let through the range check", "slategym/kernels/step.py",
+    Mutant("kernel: slate index C let through the range check", "slategym/kernels/rows.py",
            "if s < 0 or s >= num_candidates:", "if s < 0 or s > num_candidates:", T_KERNEL),
     Mutant("kernel: chunked observation claims two chunks at a time", "slategym/kernels/world.py",
            "i = fetch_add(counter, 1)", "i = fetch_add(counter, 2)", T_KERNEL),
+    Mutant("kernel: interest evolution moves the interests the other way",
+           "slategym/kernels/recsim_iev.py", "moved = theta + (step if toward else -step)",
+           "moved = theta + (-step if toward else step)", T_IEV),
+    Mutant("kernel: interest evolution charges nothing for a slate without a click",
+           "slategym/kernels/recsim_iev.py", "left = b - penalty", "left = b", T_IEV),
+    Mutant("kernel: interest evolution observes the response's first slate position only",
+           "slategym/kernels/recsim_iev.py",
+           "for j in range(response.shape[1]):\n            for m in range(response.shape[2]):\n"
+           "                ob_response[r, j, m]",
+           "for j in range(1):\n            for m in range(response.shape[2]):\n"
+           "                ob_response[r, j, m]", T_IEV),
 ]
 
 

@@ -133,9 +133,13 @@ def test_registered_default_worlds_run_compiled_under_auto() -> None:
     """The default backend is the compiled one for the worlds it covers (once the background
     compilation is done), numpy for the others."""
     assert kernels.wait(600)
-    for env_id in ("SlateRec-v0", "SlateRec-Personal-v0", "SlateRec-Dynamic-v0"):
+    compiled = (
+        "SlateRec-v0", "SlateRec-Personal-v0", "SlateRec-Dynamic-v0",
+        "SlateRec-InterestEvolution-v0",
+    )  # fmt: skip
+    for env_id in compiled:
         assert gym.make(env_id).unwrapped.sim.kernel is not None, env_id
-    for env_id in ("SlateRec-InterestEvolution-v0",):
+    for env_id in ("SlateRec-InterestExploration-v0", "SlateRec-LongTermSatisfaction-v0"):
         assert gym.make(env_id).unwrapped.sim.kernel is None, env_id
     vec = gym.make_vec("SlateRec-v0", 4, vectorization_mode="vector_entry_point")
     assert vec.unwrapped.sim.kernel is not None  # type: ignore[attr-defined]
@@ -288,8 +292,8 @@ def test_vector_env_kernel_checks_slate_indices_and_keeps_the_state() -> None:
 def test_backend_setting_is_checked_and_explained() -> None:
     with pytest.raises(ValueError, match="backend='fast' is not allowed"):
         gym.make("SlateRec-v0", backend="fast")
-    with pytest.raises(ValueError, match="no compiled kernel"):
-        gym.make("SlateRec-InterestEvolution-v0", backend="compiled")
+    with pytest.raises(ValueError, match="InterestExplorationUser has no compiled kernel"):
+        gym.make("SlateRec-InterestExploration-v0", backend="compiled")
 
     class Tweaked(DefaultUserModel):  # a custom model: the general path
         pass

@@ -22,6 +22,7 @@ from slategym import kernels
 from slategym.kernels import _background
 from slategym.registry import BUILTIN_CHOICE_MODELS
 from slategym.vector_env import SlateRecVectorEnv
+from slategym.worlds import WORLDS
 
 pytestmark = pytest.mark.skipif(
     kernels.unavailable_reason() is not None, reason="numba is not installed (the fast extra)"
@@ -36,7 +37,7 @@ class Switch:
     def __init__(self) -> None:
         self.on = False
 
-    def __call__(self) -> bool:
+    def __call__(self, group: str = "default") -> bool:
         return self.on
 
 
@@ -69,11 +70,11 @@ def _signatures() -> int:
     """How many (function, signature) pairs numba has compiled or loaded for the kernels."""
     from numba.core.dispatcher import Dispatcher
 
-    from slategym.kernels import _npmath, choice, rows, step, world
+    from slategym.kernels import _npmath, choice, recsim_iev, rows, step, world
 
     return sum(
         len(fn.signatures)
-        for module in (step, world, choice, rows, _npmath)
+        for module in (step, world, choice, rows, _npmath, recsim_iev)
         for fn in vars(module).values()
         if isinstance(fn, Dispatcher) and fn.py_func.__module__ == module.__name__
     )
@@ -256,6 +257,7 @@ def test_the_warm_up_compiles_what_every_covered_world_calls(switch: Switch) -> 
         {"user_model": "personal", "reward": {"click": 1.0, "engagement": 0.1}},
         {"observation": "ids"},
         {"user_model": "dynamic", "days": 3},  # its arrays have the default user's stand-ins' types
+        {**WORLDS["SlateRec-InterestEvolution-v0"].kwargs, "num_items": 40},
     ]
     for config in configs:
         env = SlateRecVectorEnv(3, **{**WORLD, **config})

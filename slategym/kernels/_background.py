@@ -31,7 +31,13 @@ ENV_VAR = "SLATEGYM_KERNELS_BACKGROUND"
 FORK_WAIT_SECONDS = 300.0
 """How long ``os.fork`` waits for a running background compilation."""
 
+GROUPS = ("default", "recsim_iev")
+"""The kernels' groups, in the order the thread compiles them: the default world's (``step``,
+``world``, ``choice``) and the interest-evolution world's (``recsim_iev``). A simulator switches to
+the compiled path once its own group is ready, so the default world never waits for the others."""
+
 _LOCK = threading.Lock()
+_READY = {group: threading.Event() for group in GROUPS}
 _DONE = threading.Event()
 _THREAD: list[threading.Thread] = []  # the thread of this process, once started
 _ERRORS: list[BaseException] = []
@@ -44,12 +50,12 @@ def enabled() -> bool:
     return os.environ.get(ENV_VAR, "").strip().lower() not in ("0", "off", "no", "false")
 
 
-def deferred() -> bool:
+def deferred(group: str = "default") -> bool:
     """Whether ``backend="auto"`` should start on the numpy path now: compiling in the background
-    is on, numba is installed and the kernels are not ready yet."""
+    is on, numba is installed and the kernels of ``group`` are not ready yet."""
     if not _NUMBA:
         _NUMBA.append(importlib.util.find_spec("numba") is not None)
-    return _NUMBA[0] and enabled() and not ready() and not _BROKEN
+    return _NUMBA[0] and enabled() and not ready(group) and not _BROKEN
 
 
 def start() -> None:
@@ -62,9 +68,10 @@ def start() -> None:
         thread.start()
 
 
-def ready() -> bool:
-    """Whether the thread has finished (kernels compiled, or the compiled path ruled out)."""
-    return _DONE.is_set()
+def ready(group: str = "default") -> bool:
+    """Whether the kernels of ``group`` (:data:`GROUPS`) are compiled, or the thread has finished
+    (every kernel compiled, or the compiled path ruled out)."""
+    return _READY[group].is_set() or _DONE.is_set()
 
 
 def broken() -> bool:
@@ -95,36 +102,45 @@ def _job() -> None:
         from slategym import kernels
 
         if kernels.unavailable_reason() is None and kernels.exact():
-            warm_up()
+            for group in GROUPS:
+                warm_up(group)
+                _READY[group].set()
     except BaseException as err:  # reported by the simulators that wanted the kernels
         _ERRORS.append(err)
     finally:
         _DONE.set()
 
 
-def warm_up() -> None:
-    """Compile (or load from the cache) every kernel of the compiled path: reset, observe and step
-    one row of a tiny default world, and one call of the choice models' row function. The argument
-    types (dtypes, dimensions, C order) are those of every covered world, so a simulator that
-    switches later finds its kernels compiled."""
+def warm_up(group: str | None = None) -> None:
+    """Compile (or load from the cache) every kernel of ``group`` (all of them if None): reset,
+    observe and step one row of a tiny world (the default one, or the interest-evolution one), and
+    one call of the choice models' row function. The argument types (dtypes, dimensions, C order)
+    are those of every covered world, so a simulator that switches later finds its kernels
+    compiled."""
     from slategym.config import SlateRecConfig
     from slategym.kernels import choice
     from slategym.kernels.fused import CompiledWorld
     from slategym.simulator import Simulator
+    from slategym.worlds import world_config
 
-    config = SlateRecConfig.from_kwargs(
-        num_items=8, num_candidates=4, slate_size=2, num_users=2, days=1, backend="numpy"
-    )
-    sim = Simulator(config)
-    world = CompiledWorld(sim)
+    tiny = {"num_items": 40, "num_candidates": 4, "slate_size": 2, "num_users": 2, "days": 1}
     one = np.zeros(1, np.uint64)
-    state = world.reset(one, one, None)
-    world.observe(state)
-    counter = np.zeros(1, np.int64)  # the chunked observation of num_threads > 1
-    world._world.observe_chunks(
-        counter, 1, 1, *world.observe_arguments(state, world.observation_buffers(1))
-    )
-    world.step(state, np.arange(2).reshape(1, 2))
+    configs = {
+        "default": SlateRecConfig.from_kwargs(**tiny, backend="numpy"),
+        "recsim_iev": world_config("SlateRec-InterestEvolution-v0", **tiny, backend="numpy"),
+    }
+    for name, config in configs.items():
+        if group is not None and name != group:
+            continue
+        sim = Simulator(config)
+        world = CompiledWorld(sim)
+        state = world.reset(one, one, None)
+        world.observe(state)
+        counter = np.zeros(1, np.int64)  # the chunked observation of num_threads > 1
+        world._world.observe_chunks(
+            counter, 1, 1, *world.observe_arguments(state, world.observation_buffers(1))
+        )
+        world.step(state, np.arange(2).reshape(1, 2))
     spec = choice.choice_spec(sim.choice_model, 2)
     assert spec is not None
     kind, params, gamma = spec

@@ -36,20 +36,34 @@ def reason_not_compiled(sim: Simulator) -> str | None:
     """Why ``sim`` must run on the general path (None: the compiled path covers its world)."""
     from slategym.catalog import Catalog
     from slategym.items.default import DefaultItemModel
+    from slategym.items.recsim_interest_evolution import InterestEvolutionItems
     from slategym.rewards import WeightedReward
     from slategym.users.default import DefaultUserModel
     from slategym.users.dynamic import DynamicUserModel
+    from slategym.users.recsim_interest_evolution import InterestEvolutionUser
 
     reason = kernels.unavailable_reason()
     if reason is not None:
         return reason
     c = sim.config
-    if type(sim.item_model) is not DefaultItemModel or not sim.item_model.resample_documents:
-        return f"the item model {type(sim.item_model).__name__} has no compiled kernel"
+    # the item models each compiled user is checked with (tests/test_kernels.py)
+    items = {
+        DefaultUserModel: DefaultItemModel,
+        DynamicUserModel: DefaultItemModel,
+        InterestEvolutionUser: InterestEvolutionItems,
+    }
+    item_model = items.get(type(sim.user_model))
+    if item_model is None:
+        return f"the user model {type(sim.user_model).__name__} has no compiled kernel"
+    if type(sim.item_model) is not item_model:
+        return (
+            f"the item model {type(sim.item_model).__name__} has no compiled kernel with the user "
+            f"model {type(sim.user_model).__name__}"
+        )
+    if not sim.item_model.resample_documents:
+        return "resample_documents=False (one candidate set per episode) has no compiled kernel"
     if type(sim.catalog) is not Catalog:
         return "the catalog is not a slategym Catalog"
-    if type(sim.user_model) not in (DefaultUserModel, DynamicUserModel):
-        return f"the user model {type(sim.user_model).__name__} has no compiled kernel"
     if type(sim.reward_fn) is not WeightedReward:
         return "the reward is a callable (only named or weighted rewards are compiled)"
     from slategym.kernels.choice import choice_spec  # (numba: imported once it is known there)
@@ -63,6 +77,14 @@ def reason_not_compiled(sim: Simulator) -> str | None:
     return None
 
 
+def kernel_group(sim: Simulator) -> str:
+    """The group of kernels (``_background.GROUPS``) that runs ``sim``'s world if any does: the
+    interest-evolution world's, or the default world's."""
+    from slategym.users.recsim_interest_evolution import InterestEvolutionUser
+
+    return "recsim_iev" if type(sim.user_model) is InterestEvolutionUser else "default"
+
+
 class KernelDispatch:
     """The compiled world of one simulator, or None for the numpy path, and its thread count.
 
@@ -72,6 +94,7 @@ class KernelDispatch:
 
     def __init__(self, sim: Simulator, num_threads: int = 1) -> None:
         self.sim = sim
+        self.group = kernel_group(sim)  # the kernels it waits for (_background.GROUPS)
         self.num_threads = num_threads  # of the compiled world (SlateRecVectorEnv(num_threads=...))
         self.pending = False  # the kernels compile in the background; numpy path until ready
         self.world: CompiledWorld | None = self._build()
@@ -79,7 +102,7 @@ class KernelDispatch:
     def current(self) -> CompiledWorld | None:
         """The compiled world that runs the simulator's next call, or None for the numpy path
         (the first call after the background compilation is ready switches to the compiled world)."""
-        if self.pending and _background.ready():
+        if self.pending and _background.ready(self.group):
             self.pending = False
             self.world = self._build()
         return self.world
@@ -105,7 +128,7 @@ class KernelDispatch:
                     "slategym compiled its kernels in a thread (numba may be locked here)"
                 )
             return None
-        if backend == "auto" and _background.deferred():
+        if backend == "auto" and _background.deferred(self.group):
             _background.start()  # which worlds the kernels cover is decided once they are ready
             self.pending = True
             return None

@@ -13,6 +13,8 @@ times a value in a call for many (``scripts/numpy_loop_calls.py``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from slategym.kernels import rows as R
@@ -20,6 +22,9 @@ from slategym.kernels._jit import jit_inline, jitable
 from slategym.kernels._npmath import vcos, vlog1p, vsin
 from slategym.users import base as user_base
 from slategym.users import dynamic as user_dynamic
+
+if TYPE_CHECKING:
+    from slategym.simulator import Simulator
 
 for _formula in (user_base.normal_radius_from_log, user_base.normal_angle, user_dynamic.drift_step):
     jitable(_formula)
@@ -87,3 +92,17 @@ def advance_row(
                 own_normal, trend_normal, dyn[DAILY_DRIFT], dyn[TREND_DRIFT], d
             )
     return max(day, old_day), hour
+
+
+def dynamic_arrays(sim: Simulator) -> tuple[np.ndarray, ...]:
+    """``(hour_topic, drift_key, trend_key, dyn)`` of a :class:`DynamicUserModel` world, in the
+    order of ``kernels.dynamic``'s parameters; empty arrays for the default user (unused)."""
+    m, pop = sim.user_model, sim.population
+    if not isinstance(m, user_dynamic.DynamicUserModel):
+        return np.zeros((0, 0)), np.zeros(0, np.uint64), np.zeros(0, np.uint64), np.zeros(3)
+    return (
+        np.array(m.hour_topic(sim.catalog.num_topics)),  # a writable copy of the cached table
+        np.ascontiguousarray(pop.extra["drift_key"], np.uint64),
+        np.ascontiguousarray(pop.extra["trend_key"], np.uint64),
+        np.array([m.hour_weight, m.daily_drift, m.trend_drift], np.float64),
+    )  # fmt: skip

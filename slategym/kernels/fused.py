@@ -1,6 +1,7 @@
 """The compiled path of a :class:`~slategym.simulator.Simulator`: the glue between the
 simulator's typed state and the row kernels of :mod:`slategym.kernels.step` and
-:mod:`slategym.kernels.world`.
+:mod:`slategym.kernels.world` (and, for RecSim's interest-evolution user, of
+:mod:`slategym.kernels.recsim_iev`).
 
 For a simulator whose world the kernels cover
 (:func:`slategym.kernels.dispatch.reason_not_compiled`), :class:`CompiledWorld` stands in for the
@@ -22,8 +23,8 @@ from slategym.kernels import layout
 from slategym.recycle import Recycler
 from slategym.rewards import SIGNALS
 from slategym.types import SimState, StepOutcome
-from slategym.users.default import DefaultUserModel
 from slategym.users.dynamic import DynamicUserModel
+from slategym.users.recsim_interest_evolution import RESPONSE_FIELDS, InterestEvolutionUser
 
 if TYPE_CHECKING:
     from slategym.simulator import Simulator
@@ -34,43 +35,15 @@ CHUNKS_PER_THREAD = 8
 """:meth:`CompiledWorld.observe_begin` deals the rows out in this many chunks per thread."""
 
 
-def user_params(model: DefaultUserModel) -> np.ndarray:
-    """The parameters the kernel reads, in the order of ``world.W_Q ... world.OMEGA``."""
-    m = model
-    return np.array(
-        [
-            m.quality_weight, m.popularity_weight, m.fatigue_weight, m.fatigue_decay,
-            m.interest_drift, m.purchase_bias, m.purchase_affinity, m.purchase_quality,
-            m.dwell_minutes, m.dwell_affinity, m.dwell_cap, m.satisfaction_rate, m.leave_bias,
-            m.leave_satisfaction, m.leave_streak, m.churn_bias, m.churn_satisfaction,
-            m.return_satisfaction,
-        ],
-        np.float64,
-    )  # fmt: skip
-
-
-def dynamic_arrays(sim: Simulator) -> tuple[np.ndarray, ...]:
-    """``(hour_topic, drift_key, trend_key, dyn)`` of a :class:`DynamicUserModel` world, in the
-    order of ``kernels.dynamic``'s parameters; empty arrays for the default user (unused)."""
-    m, pop = sim.user_model, sim.population
-    if not isinstance(m, DynamicUserModel):
-        return np.zeros((0, 0)), np.zeros(0, np.uint64), np.zeros(0, np.uint64), np.zeros(3)
-    return (
-        np.array(m.hour_topic(sim.catalog.num_topics)),  # a writable copy of the cached table
-        _c(pop.extra["drift_key"], np.uint64), _c(pop.extra["trend_key"], np.uint64),
-        np.array([m.hour_weight, m.daily_drift, m.trend_drift], np.float64),
-    )  # fmt: skip
-
-
 class CompiledWorld:
     """The compiled ``step``/``reset``/``observe`` of a simulator whose world it covers."""
 
     def __init__(self, sim: Simulator, num_threads: int = 1) -> None:
-        from slategym.kernels import choice, rows, step, world
+        from slategym.kernels import choice, dynamic, rows, step, world
 
         self.sim = sim
         self._world = world
-        self._step = step
+        self._step: Any = step  # the step kernel's module (the user's own, below)
         c, cat, pop = sim.config, sim.catalog, sim.population
         kind, params, gamma = choice.choice_spec(sim.choice_model, c.slate_size)  # type: ignore[misc]
         starts, sizes = _strata(cat.num_items, c.num_candidates)
@@ -95,23 +68,47 @@ class CompiledWorld:
         codes = {"click": rows.CLICK, "purchase": rows.PURCHASE, "engagement": rows.ENGAGEMENT}
         assert list(codes) == list(SIGNALS)
         weights = sim.reward_fn.weights  # type: ignore[attr-defined]
-        dynamic = dynamic_arrays(sim)
-        self._extra = layout.EXTRA if isinstance(sim.user_model, DynamicUserModel) else ()
-        self._step_world = (
-            iw, fw, user_params(sim.user_model), params, gamma,  # type: ignore[arg-type]
+        reward = (
             np.array([codes[name] for name in weights], np.int64),
             np.array(list(weights.values()), np.float64),
-            np.ascontiguousarray(cat.item_table), cat.topic, np.asarray(starts), np.asarray(sizes),
-            _c(pop.hour_profile), _c(pop.activity), _c(pop.price_sensitivity), _c(pop.patience),
-            *dynamic,
-        )  # fmt: skip
-        self._reset_world = (
-            iw, fw, np.asarray(starts), np.asarray(sizes), _c(pop.hour_profile), _c(pop.activity),
-            _c(pop.interests, np.float64), _c(pop.initial_satisfaction, np.float64), *dynamic[1:],
-        )  # fmt: skip
-        self._observe_world = (
-            cat.features, cat.topic, _c(pop.profile), c.days, c.max_session_steps
         )
+        dynamic_world = dynamic.dynamic_arrays(sim)
+        strata = (np.asarray(starts), np.asarray(sizes))
+        timeline = (_c(pop.hour_profile), _c(pop.activity))
+        interests, profile = _c(pop.interests, np.float64), _c(pop.profile)
+        # the user's own kernels (None: the default world's step_rows covers the user)
+        self._user: Any = None
+        self._extra_specs: dict[str, tuple[Any, tuple[int, ...]]] = {}
+        if isinstance(sim.user_model, InterestEvolutionUser):
+            from slategym.kernels import recsim_iev
+
+            self._step = self._user = recsim_iev
+            self._kernel_extra = recsim_iev.EXTRA  # the extra state step_rows takes
+            self._extra_specs = recsim_iev.extra_specs(c.slate_size)
+            ip = recsim_iev.user_params(sim.user_model)
+            self._step_world = (
+                iw, fw, ip, params, gamma, *reward, *strata, *timeline,
+                *recsim_iev.world_arrays(sim),
+            )  # fmt: skip
+            self._user_reset = (ip, sim._r_user.start)
+            # world.reset_rows and observe_rows skip the interests and the profile: no columns
+            interests, profile = np.zeros((1, 0)), np.zeros((1, 0), np.float32)
+        else:
+            self._kernel_extra = layout.EXTRA
+            if isinstance(sim.user_model, DynamicUserModel):
+                self._extra_specs = {name: (np.int64, ()) for name in layout.EXTRA}
+            self._step_world = (
+                iw, fw, world.user_params(sim.user_model), params, gamma,  # type: ignore[arg-type]
+                *reward, np.ascontiguousarray(cat.item_table), cat.topic, *strata, *timeline,
+                _c(pop.price_sensitivity), _c(pop.patience), *dynamic_world,
+            )  # fmt: skip
+        self._extra = tuple(self._extra_specs)  # the user's extra state, as the kernels know it
+        self._reset_world = (
+            iw, fw, *strata, *timeline, interests, _c(pop.initial_satisfaction, np.float64),
+            *dynamic_world[1:],
+        )  # fmt: skip
+        self._observe_world = (cat.features, cat.topic, profile, c.days, c.max_session_steps)
+        self._user_width = cat.latent.shape[1] if self._user is not None else profile.shape[1]
         from slategym.kernels._jit import entry_point
 
         self._entry_point = entry_point
@@ -207,7 +204,7 @@ class CompiledWorld:
         if state is self._made or self.owns(state):
             inputs: tuple[np.ndarray, ...] = (slates,)  # the state's arrays are ours
         else:
-            inputs = (slates, *layout.state_arrays(state))
+            inputs = (slates, *layout.state_arrays(state, self._kernel_extra))
         for status, _row in self._run(self._step.step_rows, n, (*head, slates, *tail), inputs, work):
             if status != self._step.OK:
                 return None
@@ -228,7 +225,8 @@ class CompiledWorld:
         out = layout.empty_outcome(state, new, k)
         iw, d, t = self._step_world[0], state.user.interests.shape[1], state.user.fatigue.shape[1]
         work = (("step", k, d, t), lambda: self._step.step_workspace(iw, k, d, t))
-        tail = (*layout.state_arrays(state), *layout.step_outputs(new, out))
+        extra = self._kernel_extra
+        tail = (*layout.state_arrays(state, extra), *layout.step_outputs(new, out, extra))
         plan = (state, new, out, self._step_world, tail, work)
         if reuse and self.owns(state):
             self._plans[id(state)] = plan
@@ -247,7 +245,7 @@ class CompiledWorld:
         c, cat = self.sim.config, self.sim.catalog
         n = keys.shape[0]
         state = layout.empty_state(
-            n, c.latent_dim, cat.num_topics, c.num_candidates, c.history_length, self._extra
+            n, c.latent_dim, cat.num_topics, c.num_candidates, c.history_length, self._extra_specs
         )
         self._reset_rows(state, np.arange(n), keys, counters, user_ids)
         self._made = state
@@ -279,6 +277,13 @@ class CompiledWorld:
         d = state.user.interests.shape[1]
         work = (("reset", d), lambda: (self._world.reset_workspace(d),))
         self._run(self._world.reset_rows, n, args, (), work)
+        if self._user is not None:  # the user's own start: interests, extra state
+            u = state.user
+            user_args = (
+                *self._user_reset, _c(keys, np.uint64), _c(counters, np.uint64), rows,
+                u.interests, *(u.extra[name] for name in self._extra),
+            )  # fmt: skip
+            self._run(self._user.reset_user_rows, n, user_args)
 
     def observation_buffers(self, n: int) -> dict[str, np.ndarray]:
         """Arrays :meth:`observe` can write ``n`` rows into (``into=``); the keys of the other
@@ -286,8 +291,11 @@ class CompiledWorld:
         c, cat = self.sim.config, self.sim.catalog
         f = cat.num_features
         full, ids = (n, 0) if self.sim.full_observation else (0, n)
+        user = {"user": np.empty((n, self._user_width), np.float32)}
+        if self._user is not None:  # the user's response observation
+            user["response"] = np.empty((n, c.slate_size, len(RESPONSE_FIELDS)), np.float32)
         return {
-            "user": np.empty((n, self.sim.population.profile.shape[1]), np.float32),
+            **user,
             "candidates": np.empty((full, c.num_candidates, f), np.float32),
             "candidate_ids": np.empty((n, c.num_candidates), np.int64),
             "candidate_topics": np.empty((n, c.num_candidates), np.int64),
@@ -307,6 +315,10 @@ class CompiledWorld:
         obs = self._observation_set(n, into)
         inputs = () if state is self._made else _observed(state)
         self._run(self._world.observe_rows, n, self.observe_arguments(state, obs), inputs)
+        if self._user is not None:  # the user's own keys
+            mine = (state.user.interests, state.user.extra["response"])
+            args = (*mine, obs["user"], obs["response"])
+            self._run(self._user.observe_user_rows, n, args, () if state is self._made else mine)
         return self._without_unobserved(obs)
 
     def observe_begin(
@@ -323,7 +335,7 @@ class CompiledWorld:
         """
         n = state.num_rows
         pool = self._pool
-        if pool is None or n < 2 * MIN_ROWS_PER_THREAD or not self.owns(state):
+        if pool is None or n < 2 * MIN_ROWS_PER_THREAD or not self.owns(state) or self._user:
             obs = self.observe(state, into)
             return lambda: obs
         obs = self._observation_set(n, into)
@@ -354,7 +366,7 @@ class CompiledWorld:
     def observe_arguments(self, state: SimState, obs: dict[str, np.ndarray]) -> tuple[Any, ...]:
         """The arguments of ``world.observe_rows`` after its row range: ``state``'s arrays it
         reads, the world's, and the ``obs`` arrays it writes."""
-        return (*_observed(state), *self._observe_world, *obs.values())
+        return (*_observed(state), *self._observe_world, *(obs[key] for key in OBSERVED))
 
     def _recycler(self, n: int) -> Recycler:
         """The observation sets of ``n`` rows handed out so far (the last few row counts)."""
@@ -364,6 +376,13 @@ class CompiledWorld:
                 del self._recyclers[next(iter(self._recyclers))]
             recycler = self._recyclers[n] = Recycler(lambda: self.observation_buffers(n))
         return recycler
+
+
+OBSERVED = (
+    "user", "candidates", "candidate_ids", "candidate_topics", "history_ids", "history",
+    "history_response", "time",
+)  # fmt: skip
+"""The observation arrays ``world.observe_rows`` writes, in its order."""
 
 
 def _observed(state: SimState) -> tuple[np.ndarray, ...]:

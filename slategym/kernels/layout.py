@@ -10,21 +10,25 @@ without it passes empty arrays there.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
 from slategym.types import SimState, StepOutcome
 from slategym.users.base import UserState
 
 EXTRA: tuple[str, ...] = ("day", "hour")
-"""The extra state the kernels know (:attr:`DynamicUserModel.EXTRA_STATE`), int64 per row."""
+"""The extra state the default world's kernels know (:attr:`DynamicUserModel.EXTRA_STATE`), int64
+per row; a user without it passes empty stand-ins."""
 
 _NO_EXTRA = np.empty(0, np.int64)  # never written: the kernels skip extra state without rows
 
 
-def extra_arrays(state: SimState) -> tuple[np.ndarray, ...]:
-    """The :data:`EXTRA` arrays of ``state``, or empty stand-ins if its user has none."""
+def extra_arrays(state: SimState, names: tuple[str, ...] = EXTRA) -> tuple[np.ndarray, ...]:
+    """The extra state ``names`` of ``state``, an empty stand-in for each its user does not have."""
     extra = state.user.extra
-    return tuple(extra[name] for name in EXTRA) if extra else (_NO_EXTRA,) * len(EXTRA)
+    return tuple(extra.get(name, _NO_EXTRA) for name in names)
 
 
 def empty_state(
@@ -33,9 +37,11 @@ def empty_state(
     num_topics: int,
     num_candidates: int,
     history_length: int,
-    extra: tuple[str, ...] = (),
+    extra: Mapping[str, tuple[Any, tuple[int, ...]]] | None = None,
 ) -> SimState:
-    """A state of ``n`` rows, C-contiguous and uninitialised, with the user's ``extra`` state."""
+    """A state of ``n`` rows, C-contiguous and uninitialised, with the user's ``extra`` state
+    (name -> dtype and shape of one row)."""
+    specs = extra or {}
     return SimState(
         key=np.empty(n, np.uint64),
         counter=np.empty(n, np.uint64),
@@ -45,7 +51,7 @@ def empty_state(
             fatigue=np.empty((n, num_topics)),
             satisfaction=np.empty(n),
             no_click_streak=np.empty(n, np.int64),
-            extra={name: np.empty(n, np.int64) for name in extra},
+            extra={name: np.empty((n, *shape), dtype) for name, (dtype, shape) in specs.items()},
         ),
         clock=np.empty(n),
         session_index=np.empty(n, np.int64),
@@ -60,9 +66,10 @@ def empty_state(
 def empty_like(state: SimState) -> SimState:
     """A state shaped as ``state`` (:func:`empty_state`)."""
     n, length = state.history_ids.shape
+    extra = {name: (a.dtype, a.shape[1:]) for name, a in state.user.extra.items()}
     return empty_state(
         n, state.user.interests.shape[1], state.user.fatigue.shape[1],
-        state.candidates.shape[1], length, tuple(state.user.extra),
+        state.candidates.shape[1], length, extra,
     )  # fmt: skip
 
 
@@ -94,24 +101,27 @@ def empty_outcome(state: SimState, new: SimState, k: int) -> StepOutcome:
     )
 
 
-def state_arrays(state: SimState) -> tuple[np.ndarray, ...]:
-    """The arrays of ``state`` in the kernels' order."""
+def state_arrays(state: SimState, extra: tuple[str, ...] = EXTRA) -> tuple[np.ndarray, ...]:
+    """The arrays of ``state`` in the kernels' order, with the extra state ``extra`` last."""
     u = state.user
     return (
         state.key, state.counter, state.clock, state.session_index, state.session_step,
         state.candidates, state.history_ids, state.history_response, state.done,
-        u.user_id, u.interests, u.fatigue, u.satisfaction, u.no_click_streak, *extra_arrays(state),
+        u.user_id, u.interests, u.fatigue, u.satisfaction, u.no_click_streak,
+        *extra_arrays(state, extra),
     )  # fmt: skip
 
 
-def step_outputs(new: SimState, out: StepOutcome) -> tuple[np.ndarray, ...]:
-    """The arrays ``step_rows`` writes, after the input state's: the next state's, then the
-    outcome's."""
+def step_outputs(
+    new: SimState, out: StepOutcome, extra: tuple[str, ...] = EXTRA
+) -> tuple[np.ndarray, ...]:
+    """The arrays ``step_rows`` writes, after the input state's: the next state's (the extra state
+    ``extra`` last), then the outcome's."""
     nu = new.user
     return (
         new.key, nu.user_id, new.counter, new.clock, new.session_index, new.session_step,
         new.candidates, new.history_ids, new.history_response, new.done,
-        nu.interests, nu.fatigue, nu.satisfaction, nu.no_click_streak, *extra_arrays(new),
+        nu.interests, nu.fatigue, nu.satisfaction, nu.no_click_streak, *extra_arrays(new, extra),
         out.item_ids, out.valid, out.n_duplicates, out.affinities, out.clicks, out.purchases,
         out.dwell, out.reward, out.session_ended, out.churned, out.truncated, out.day, out.hour,
     )  # fmt: skip
