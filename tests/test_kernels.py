@@ -114,19 +114,26 @@ def test_compiled_dynamic_user_equals_numpy(kwargs: dict) -> None:
              new_items_per_day=20)  # fmt: skip
 
 
-def test_default_world_single_env_equals_numpy_through_gym_make() -> None:
-    """``gym.make("SlateRec-v0")`` (default sizes) over several episodes, resets included."""
-    envs = [gym.make("SlateRec-v0", num_users=50, days=1, backend=b) for b in ("numpy", "compiled")]
+def assert_single_env_equals_numpy(env_id: str, steps: int, **config: Any) -> None:
+    """``gym.make(env_id)`` on both paths, stepped with the same random slates over several
+    episodes (resets included): every output identical."""
+    envs = [gym.make(env_id, backend=b, **config) for b in ("numpy", "compiled")]
     assert envs[1].unwrapped.sim.kernel is not None and envs[0].unwrapped.sim.kernel is None
+    c = envs[0].unwrapped.config
     rng = np.random.default_rng(0)
     _assert_same(envs[0].reset(seed=4)[0], envs[1].reset(seed=4)[0], "reset")
-    for t in range(600):
-        action = rng.integers(0, 50, 6)
+    for t in range(steps):
+        action = rng.integers(0, c.num_candidates, c.slate_size)
         a, b = envs[0].step(action), envs[1].step(action)
         for i, (x, y) in enumerate(zip(a, b)):
             _assert_same(x, y, f"step {t}[{i}]")
         if a[2] or a[3]:
             _assert_same(envs[0].reset()[0], envs[1].reset()[0], f"reset {t}")
+
+
+def test_default_world_single_env_equals_numpy_through_gym_make() -> None:
+    """``gym.make("SlateRec-v0")`` (default sizes) over several episodes, resets included."""
+    assert_single_env_equals_numpy("SlateRec-v0", 600, num_users=50, days=1)
 
 
 def test_registered_default_worlds_run_compiled_under_auto() -> None:

@@ -16,7 +16,7 @@ from slategym import kernels
 from slategym.kernels.dispatch import reason_not_compiled
 from slategym.simulator import Simulator
 from slategym.worlds import world_config
-from tests.test_kernels import _assert_same
+from tests.test_kernels import _assert_same, assert_single_env_equals_numpy
 
 pytestmark = pytest.mark.skipif(
     kernels.unavailable_reason() is not None, reason="numba is not installed (the fast extra)"
@@ -81,17 +81,7 @@ def test_interest_evolution_threads_do_not_change_results() -> None:
 
 
 def test_interest_evolution_single_env_equals_numpy_and_passes_both_checkers() -> None:
-    envs = [gym.make(WORLD, backend=b) for b in ("numpy", "compiled")]
-    assert envs[1].unwrapped.sim.kernel is not None and envs[0].unwrapped.sim.kernel is None
-    rng = np.random.default_rng(0)
-    _assert_same(envs[0].reset(seed=4)[0], envs[1].reset(seed=4)[0], "reset")
-    for t in range(400):
-        action = rng.integers(0, 10, 2)
-        a, b = envs[0].step(action), envs[1].step(action)
-        for i, (x, y) in enumerate(zip(a, b)):
-            _assert_same(x, y, f"step {t}[{i}]")
-        if a[2] or a[3]:
-            _assert_same(envs[0].reset()[0], envs[1].reset()[0], f"reset {t}")
+    assert_single_env_equals_numpy(WORLD, 400)
     check_env(gym.make(WORLD, backend="compiled").unwrapped)
     sb3_check_env(gym.make(WORLD, backend="compiled").unwrapped)
 

@@ -32,30 +32,35 @@ if TYPE_CHECKING:
     from slategym.simulator import Simulator
 
 
-def reason_not_compiled(sim: Simulator) -> str | None:
-    """Why ``sim`` must run on the general path (None: the compiled path covers its world)."""
-    from slategym.catalog import Catalog
+def compiled_users() -> dict[type, tuple[str, type]]:
+    """User model class -> (its kernels' group in ``_background.GROUPS``, the item model class its
+    parity tests check it with: ``tests/test_kernels.py``, ``tests/test_kernels_recsim.py``)."""
     from slategym.items.default import DefaultItemModel
     from slategym.items.recsim_interest_evolution import InterestEvolutionItems
-    from slategym.rewards import WeightedReward
     from slategym.users.default import DefaultUserModel
     from slategym.users.dynamic import DynamicUserModel
     from slategym.users.recsim_interest_evolution import InterestEvolutionUser
+
+    return {
+        DefaultUserModel: ("default", DefaultItemModel),
+        DynamicUserModel: ("default", DefaultItemModel),
+        InterestEvolutionUser: ("recsim_iev", InterestEvolutionItems),
+    }
+
+
+def reason_not_compiled(sim: Simulator) -> str | None:
+    """Why ``sim`` must run on the general path (None: the compiled path covers its world)."""
+    from slategym.catalog import Catalog
+    from slategym.rewards import WeightedReward
 
     reason = kernels.unavailable_reason()
     if reason is not None:
         return reason
     c = sim.config
-    # the item models each compiled user is checked with (tests/test_kernels.py)
-    items = {
-        DefaultUserModel: DefaultItemModel,
-        DynamicUserModel: DefaultItemModel,
-        InterestEvolutionUser: InterestEvolutionItems,
-    }
-    item_model = items.get(type(sim.user_model))
-    if item_model is None:
+    covered = compiled_users().get(type(sim.user_model))
+    if covered is None:
         return f"the user model {type(sim.user_model).__name__} has no compiled kernel"
-    if type(sim.item_model) is not item_model:
+    if type(sim.item_model) is not covered[1]:
         return (
             f"the item model {type(sim.item_model).__name__} has no compiled kernel with the user "
             f"model {type(sim.user_model).__name__}"
@@ -78,11 +83,9 @@ def reason_not_compiled(sim: Simulator) -> str | None:
 
 
 def kernel_group(sim: Simulator) -> str:
-    """The group of kernels (``_background.GROUPS``) that runs ``sim``'s world if any does: the
-    interest-evolution world's, or the default world's."""
-    from slategym.users.recsim_interest_evolution import InterestEvolutionUser
-
-    return "recsim_iev" if type(sim.user_model) is InterestEvolutionUser else "default"
+    """The group of kernels (``_background.GROUPS``) that runs ``sim``'s world if any does (the
+    default world's for a user no kernel covers: it then waits for nothing it uses)."""
+    return compiled_users().get(type(sim.user_model), ("default", None))[0]
 
 
 class KernelDispatch:

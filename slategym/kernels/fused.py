@@ -20,11 +20,12 @@ import numpy as np
 
 from slategym.catalog import _strata
 from slategym.kernels import layout
+from slategym.kernels.dispatch import kernel_group
 from slategym.recycle import Recycler
 from slategym.rewards import SIGNALS
 from slategym.types import SimState, StepOutcome
 from slategym.users.dynamic import DynamicUserModel
-from slategym.users.recsim_interest_evolution import RESPONSE_FIELDS, InterestEvolutionUser
+from slategym.users.recsim_interest_evolution import RESPONSE_FIELDS
 
 if TYPE_CHECKING:
     from slategym.simulator import Simulator
@@ -79,13 +80,13 @@ class CompiledWorld:
         # the user's own kernels (None: the default world's step_rows covers the user)
         self._user: Any = None
         self._extra_specs: dict[str, tuple[Any, tuple[int, ...]]] = {}
-        if isinstance(sim.user_model, InterestEvolutionUser):
+        if kernel_group(sim) == "recsim_iev":
             from slategym.kernels import recsim_iev
 
             self._step = self._user = recsim_iev
             self._kernel_extra = recsim_iev.EXTRA  # the extra state step_rows takes
             self._extra_specs = recsim_iev.extra_specs(c.slate_size)
-            ip = recsim_iev.user_params(sim.user_model)
+            ip = recsim_iev.user_params(sim.user_model)  # type: ignore[arg-type]
             self._step_world = (
                 iw, fw, ip, params, gamma, *reward, *strata, *timeline,
                 *recsim_iev.world_arrays(sim),
