@@ -41,7 +41,7 @@ T_SIM = ("tests/test_formulas_simulator.py", "tests/test_formulas_timeline.py",
          "tests/test_timeline.py")  # fmt: skip
 T_REWARD = ("tests/test_formulas_rewards.py", "tests/test_docs.py")
 T_KERNEL = ("tests/test_kernels.py", "tests/test_pinned.py", "tests/test_kernels_slips.py")
-T_IEV = ("tests/test_kernels_recsim.py",)
+T_IEV = ("tests/test_kernels_recsim.py",)  # RecSim's three users
 
 MUTANTS = [
     Mutant("proportional: no-click mass not offset", "slategym/choice/proportional.py",
@@ -172,13 +172,35 @@ MUTANTS += [
            "slategym/kernels/recsim_iev.py", "moved = theta + (step if toward else -step)",
            "moved = theta + (-step if toward else step)", T_IEV),
     Mutant("kernel: interest evolution charges nothing for a slate without a click",
-           "slategym/kernels/recsim_iev.py", "left = b - penalty", "left = b", T_IEV),
-    Mutant("kernel: interest evolution observes the response's first slate position only",
-           "slategym/kernels/recsim_iev.py",
+           "slategym/kernels/recsim_iev.py", "left = b - ip[P_PENALTY]", "left = b", T_IEV),
+    Mutant("kernel: RecSim users' response observed at the first slate position only",
+           "slategym/kernels/recsim.py",
            "for j in range(response.shape[1]):\n            for m in range(response.shape[2]):\n"
            "                ob_response[r, j, m]",
            "for j in range(1):\n            for m in range(response.shape[2]):\n"
            "                ob_response[r, j, m]", T_IEV),
+    Mutant("kernel: RecSim users' dwell not checked", "slategym/kernels/recsim.py",
+           "if live and not (resp_dwell[j] >= 0.0 and math.isfinite(resp_dwell[j])):",
+           "if False:", T_IEV),
+    Mutant("kernel: interest exploration's affinity without the item's quality",
+           "slategym/kernels/recsim_ie.py",
+           "a_row[j] = interests[r, topic[items[j]]] + quality[items[j]]",
+           "a_row[j] = interests[r, topic[items[j]]]", T_IEV),
+    Mutant("kernel: interest exploration's reset takes cosines only",
+           "slategym/kernels/recsim_ie.py", "(xp.cos(angle) if q < m else xp.sin(angle))",
+           "xp.cos(angle)", T_IEV),
+    Mutant("kernel: interest exploration's response records the quality as the topic",
+           "slategym/kernels/recsim_ie.py", "o_response[r, j, 2] = np.float32(topic[items[j]])",
+           "o_response[r, j, 2] = np.float32(quality[items[j]])", T_IEV),
+    Mutant("kernel: long-term satisfaction's innovation reuses the engagement's normal",
+           "slategym/kernels/recsim_lts.py", "lts.exposure_after(level[r], b, z1,",
+           "lts.exposure_after(level[r], b, z0,", T_IEV),
+    Mutant("kernel: long-term satisfaction charges the budget without a click",
+           "slategym/kernels/recsim_lts.py", "left = budget[r] - (1.0 if clicked else 0.0)",
+           "left = budget[r] - 1.0", T_IEV),
+    Mutant("kernel: long-term satisfaction's observed engagement not clipped",
+           "slategym/kernels/recsim_lts.py", "min(max(dwell[j], 0.0), lts.MAX_ENGAGEMENT)",
+           "max(dwell[j], 0.0)", T_IEV),
 ]
 
 

@@ -15,6 +15,7 @@ of the paired ratios B/A (below 1: B is faster)::
     python scripts/pair_ab.py /tmp/base . --choice position_based  # another choice model
     python scripts/pair_ab.py /tmp/base . --user dynamic           # another user model
     python scripts/pair_ab.py /tmp/base . --what env --full --threads 2  # the vector env on 2 threads
+    python scripts/pair_ab.py /tmp/base . --world SlateRec-InterestEvolution-v0  # a registered world
 
 Each checkout compiles its kernels into its own ``__pycache__`` on first use. CPU time of the calling
 thread is measured (``time.thread_time``), so time the process spends descheduled does not count;
@@ -101,12 +102,12 @@ def _vector(args: argparse.Namespace, c: int, k: int) -> None:
     kwargs: dict[str, Any] = (
         {} if args.full else {"observation": "ids", "info_keys": (), "copy": False}
     )
-    kwargs.update(choice_model=args.choice, user_model=args.user, num_threads=args.threads)
+    kwargs.update(_world(args, c, k), num_threads=args.threads)
     envs = []
     for side in range(2):
         activate(side)
         cls = SETS[side]["slategym.vector_env"].SlateRecVectorEnv
-        env = cls(n, num_candidates=c, slate_size=k, backend="compiled", **kwargs)
+        env = cls(n, backend="compiled", **kwargs)
         env.reset(seed=0)
         envs.append(env)
     rng = np.random.default_rng(0)
@@ -139,6 +140,15 @@ def _vector(args: argparse.Namespace, c: int, k: int) -> None:
         _report(f"{c}x{k} {what}", _alternate(run, 2, args.rounds), "ms")
 
 
+def _world(args: argparse.Namespace, c: int, k: int) -> dict[str, Any]:
+    """The world's settings with ``c`` candidates and slates of ``k``: the registered world
+    ``--world``'s, else ``--choice`` and ``--user`` in the default world."""
+    sizes = {"num_candidates": c, "slate_size": k}
+    if args.world:
+        return {**SETS[0]["slategym.worlds"].WORLDS[args.world].kwargs, **sizes}
+    return {"choice_model": args.choice, "user_model": args.user, **sizes}
+
+
 def single(args: argparse.Namespace) -> None:
     for c, k in args.configs:
         _single(args, c, k)
@@ -148,10 +158,7 @@ def _single(args: argparse.Namespace, c: int, k: int) -> None:
     envs = []
     for side in range(2):
         activate(side)
-        env = SETS[side]["slategym.env"].SlateRecEnv(
-            num_candidates=c, slate_size=k, backend="compiled", choice_model=args.choice,
-            user_model=args.user,
-        )  # fmt: skip
+        env = SETS[side]["slategym.env"].SlateRecEnv(backend="compiled", **_world(args, c, k))
         env.reset(seed=0)
         envs.append(env)
     rng = np.random.default_rng(0)
@@ -185,6 +192,7 @@ def main() -> None:
     parser.add_argument("--choice", default="mnl", help="the choice model (a registered name)")
     parser.add_argument("--user", default="default", help="the user model (a registered name)")
     parser.add_argument("--threads", type=int, default=1, help="num_threads of the vector env")
+    parser.add_argument("--world", help="a registered world's settings (then not --choice, --user)")
     args = parser.parse_args()
     args.configs = [tuple(int(x) for x in text.split("x")) for text in args.configs]
     warnings.filterwarnings("ignore")

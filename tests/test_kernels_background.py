@@ -70,11 +70,23 @@ def _signatures() -> int:
     """How many (function, signature) pairs numba has compiled or loaded for the kernels."""
     from numba.core.dispatcher import Dispatcher
 
-    from slategym.kernels import _npmath, choice, recsim_iev, rows, step, world
+    from slategym.kernels import (
+        _npmath,
+        choice,
+        recsim,
+        recsim_ie,
+        recsim_iev,
+        recsim_lts,
+        rows,
+        step,
+        world,
+    )  # fmt: skip
 
     return sum(
         len(fn.signatures)
-        for module in (step, world, choice, rows, _npmath, recsim_iev)
+        for module in (
+            step, world, choice, rows, _npmath, recsim, recsim_iev, recsim_ie, recsim_lts,
+        )  # fmt: skip
         for fn in vars(module).values()
         if isinstance(fn, Dispatcher) and fn.py_func.__module__ == module.__name__
     )
@@ -248,8 +260,8 @@ def test_child_forked_mid_compile_stays_on_numpy(
 
 def test_the_warm_up_compiles_what_every_covered_world_calls(switch: Switch) -> None:
     """The background thread compiles each kernel for one tiny world; every covered world (each
-    built-in choice model, Personal and Dynamic users, weighted rewards) must call exactly those
-    compiled functions, else its switch would compile in the middle of a run."""
+    built-in choice model, Personal and Dynamic users, weighted rewards, RecSim's users) must call
+    exactly those compiled functions, else its switch would compile in the middle of a run."""
     switch.on = True
     before = _signatures()
     configs: list[dict[str, Any]] = [{"choice_model": name} for name in BUILTIN_CHOICE_MODELS] + [
@@ -257,7 +269,10 @@ def test_the_warm_up_compiles_what_every_covered_world_calls(switch: Switch) -> 
         {"user_model": "personal", "reward": {"click": 1.0, "engagement": 0.1}},
         {"observation": "ids"},
         {"user_model": "dynamic", "days": 3},  # its arrays have the default user's stand-ins' types
+        # RecSim's three users: one signature, compiled for the interest-evolution one
         {**WORLDS["SlateRec-InterestEvolution-v0"].kwargs, "num_items": 40},
+        {**WORLDS["SlateRec-InterestExploration-v0"].kwargs, "num_items": 40},
+        {**WORLDS["SlateRec-LongTermSatisfaction-v0"].kwargs, "num_items": 40},
     ]
     for config in configs:
         env = SlateRecVectorEnv(3, **{**WORLD, **config})

@@ -31,10 +31,11 @@ ENV_VAR = "SLATEGYM_KERNELS_BACKGROUND"
 FORK_WAIT_SECONDS = 300.0
 """How long ``os.fork`` waits for a running background compilation."""
 
-GROUPS = ("default", "recsim_iev")
+GROUPS = ("default", "recsim")
 """The kernels' groups, in the order the thread compiles them: the default world's (``step``,
-``world``, ``choice``) and the interest-evolution world's (``recsim_iev``). A simulator switches to
-the compiled path once its own group is ready, so the default world never waits for the others."""
+``world``, ``choice``) and RecSim's worlds' (``recsim``: one compiled signature for its three
+users). A simulator switches to the compiled path once its own group is ready, so the default
+world never waits for the others."""
 
 _LOCK = threading.Lock()
 _READY = {group: threading.Event() for group in GROUPS}
@@ -113,7 +114,8 @@ def _job() -> None:
 
 def warm_up(group: str | None = None) -> None:
     """Compile (or load from the cache) every kernel of ``group`` (all of them if None): reset,
-    observe and step one row of a tiny world (the default one, or the interest-evolution one), and
+    observe and step one row of a tiny world (the default one, or the interest-evolution one: the
+RecSim kernels' types are the same for its three users), and
     one call of the choice models' row function. The argument types (dtypes, dimensions, C order)
     are those of every covered world, so a simulator that switches later finds its kernels
     compiled."""
@@ -127,7 +129,7 @@ def warm_up(group: str | None = None) -> None:
     one = np.zeros(1, np.uint64)
     configs = {
         "default": SlateRecConfig.from_kwargs(**tiny, backend="numpy"),
-        "recsim_iev": world_config("SlateRec-InterestEvolution-v0", **tiny, backend="numpy"),
+        "recsim": world_config("SlateRec-InterestEvolution-v0", **tiny, backend="numpy"),
     }
     for name, config in configs.items():
         if group is not None and name != group:

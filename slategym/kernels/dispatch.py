@@ -32,19 +32,27 @@ if TYPE_CHECKING:
     from slategym.simulator import Simulator
 
 
-def compiled_users() -> dict[type, tuple[str, type]]:
+def compiled_users() -> dict[type, tuple[str, type, bool]]:
     """User model class -> (its kernels' group in ``_background.GROUPS``, the item model class its
-    parity tests check it with: ``tests/test_kernels.py``, ``tests/test_kernels_recsim.py``)."""
+    parity tests check it with: ``tests/test_kernels.py``, ``tests/test_kernels_recsim.py``, and
+    whether its affinity is a dot product of the latent features, which the kernels sum in
+    numpy's order for ``latent_dim >= 2`` only)."""
     from slategym.items.default import DefaultItemModel
     from slategym.items.recsim_interest_evolution import InterestEvolutionItems
+    from slategym.items.recsim_interest_exploration import InterestExplorationItems
+    from slategym.items.recsim_long_term_satisfaction import LongTermSatisfactionItems
     from slategym.users.default import DefaultUserModel
     from slategym.users.dynamic import DynamicUserModel
     from slategym.users.recsim_interest_evolution import InterestEvolutionUser
+    from slategym.users.recsim_interest_exploration import InterestExplorationUser
+    from slategym.users.recsim_long_term_satisfaction import LongTermSatisfactionUser
 
     return {
-        DefaultUserModel: ("default", DefaultItemModel),
-        DynamicUserModel: ("default", DefaultItemModel),
-        InterestEvolutionUser: ("recsim_iev", InterestEvolutionItems),
+        DefaultUserModel: ("default", DefaultItemModel, True),
+        DynamicUserModel: ("default", DefaultItemModel, True),
+        InterestEvolutionUser: ("recsim", InterestEvolutionItems, True),
+        InterestExplorationUser: ("recsim", InterestExplorationItems, False),
+        LongTermSatisfactionUser: ("recsim", LongTermSatisfactionItems, False),
     }
 
 
@@ -77,7 +85,7 @@ def reason_not_compiled(sim: Simulator) -> str | None:
         return f"the choice model {type(sim.choice_model).__name__} has no compiled kernel"
     if not (np.all(sim.population.hour_profile >= 0) and np.all(sim.population.activity > 0)):
         return "an hour profile has a negative entry or an activity is not positive"
-    if c.latent_dim < 2:  # numpy's einsum sums a (K, 1) contraction in another order
+    if c.latent_dim < 2 and covered[2]:  # numpy's einsum sums a (K, 1) contraction otherwise
         return "latent_dim=1 is summed in another order by numpy's einsum"
     return None
 
@@ -85,7 +93,7 @@ def reason_not_compiled(sim: Simulator) -> str | None:
 def kernel_group(sim: Simulator) -> str:
     """The group of kernels (``_background.GROUPS``) that runs ``sim``'s world if any does (the
     default world's for a user no kernel covers: it then waits for nothing it uses)."""
-    return compiled_users().get(type(sim.user_model), ("default", None))[0]
+    return compiled_users().get(type(sim.user_model), ("default", None, True))[0]
 
 
 class KernelDispatch:

@@ -1,7 +1,6 @@
 """The compiled path of a :class:`~slategym.simulator.Simulator`: the glue between the
 simulator's typed state and the row kernels of :mod:`slategym.kernels.step` and
-:mod:`slategym.kernels.world` (and, for RecSim's interest-evolution user, of
-:mod:`slategym.kernels.recsim_iev`).
+:mod:`slategym.kernels.world` (and, for RecSim's users, of :mod:`slategym.kernels.recsim`).
 
 For a simulator whose world the kernels cover
 (:func:`slategym.kernels.dispatch.reason_not_compiled`), :class:`CompiledWorld` stands in for the
@@ -25,7 +24,6 @@ from slategym.recycle import Recycler
 from slategym.rewards import SIGNALS
 from slategym.types import SimState, StepOutcome
 from slategym.users.dynamic import DynamicUserModel
-from slategym.users.recsim_interest_evolution import RESPONSE_FIELDS
 
 if TYPE_CHECKING:
     from slategym.simulator import Simulator
@@ -80,18 +78,26 @@ class CompiledWorld:
         # the user's own kernels (None: the default world's step_rows covers the user)
         self._user: Any = None
         self._extra_specs: dict[str, tuple[Any, tuple[int, ...]]] = {}
-        if kernel_group(sim) == "recsim_iev":
-            from slategym.kernels import recsim_iev
+        self._blank: np.ndarray = layout.NO_EXTRA  # the stand-in of extra state a user does not have
+        self._interest_width = c.latent_dim
+        if kernel_group(sim) == "recsim":
+            from slategym.kernels import recsim
 
-            self._step = self._user = recsim_iev
-            self._kernel_extra = recsim_iev.EXTRA  # the extra state step_rows takes
-            self._extra_specs = recsim_iev.extra_specs(c.slate_size)
-            ip = recsim_iev.user_params(sim.user_model)  # type: ignore[arg-type]
+            self._step = self._user = recsim
+            kind = recsim.user_kind(sim)
+            self._kernel_extra = recsim.slot_names(kind)  # the extra state step_rows takes
+            self._blank = recsim.BLANK
+            self._extra_specs = recsim.extra_specs(sim)
+            self._interest_width = recsim.interest_width(sim)
+            ip = recsim.user_params(sim)
             self._step_world = (
-                iw, fw, ip, params, gamma, *reward, *strata, *timeline,
-                *recsim_iev.world_arrays(sim),
+                iw, fw, kind, ip, params, gamma, *reward, *strata, *timeline,
+                *recsim.world_arrays(sim),
             )  # fmt: skip
-            self._user_reset = (ip, sim._r_user.start)
+            self._user_reset = (kind, ip, sim._r_user.start)
+            self._user_observe = (kind,)
+            # the observation's "user": the interest-evolution user's interests, else a constant
+            self._user_width = self._interest_width if kind == recsim.IEV else 1
             # world.reset_rows and observe_rows skip the interests and the profile: no columns
             interests, profile = np.zeros((1, 0)), np.zeros((1, 0), np.float32)
         else:
@@ -109,7 +115,8 @@ class CompiledWorld:
             *dynamic_world[1:],
         )  # fmt: skip
         self._observe_world = (cat.features, cat.topic, profile, c.days, c.max_session_steps)
-        self._user_width = cat.latent.shape[1] if self._user is not None else profile.shape[1]
+        if self._user is None:
+            self._user_width = profile.shape[1]  # of the observation's "user": the profile
         from slategym.kernels._jit import entry_point
 
         self._entry_point = entry_point
@@ -205,7 +212,7 @@ class CompiledWorld:
         if state is self._made or self.owns(state):
             inputs: tuple[np.ndarray, ...] = (slates,)  # the state's arrays are ours
         else:
-            inputs = (slates, *layout.state_arrays(state, self._kernel_extra))
+            inputs = (slates, *layout.state_arrays(state, self._kernel_extra, self._blank))
         for status, _row in self._run(self._step.step_rows, n, (*head, slates, *tail), inputs, work):
             if status != self._step.OK:
                 return None
@@ -226,8 +233,10 @@ class CompiledWorld:
         out = layout.empty_outcome(state, new, k)
         iw, d, t = self._step_world[0], state.user.interests.shape[1], state.user.fatigue.shape[1]
         work = (("step", k, d, t), lambda: self._step.step_workspace(iw, k, d, t))
-        extra = self._kernel_extra
-        tail = (*layout.state_arrays(state, extra), *layout.step_outputs(new, out, extra))
+        extra, blank = self._kernel_extra, self._blank
+        tail = (
+            *layout.state_arrays(state, extra, blank), *layout.step_outputs(new, out, extra, blank)
+        )
         plan = (state, new, out, self._step_world, tail, work)
         if reuse and self.owns(state):
             self._plans[id(state)] = plan
@@ -246,8 +255,9 @@ class CompiledWorld:
         c, cat = self.sim.config, self.sim.catalog
         n = keys.shape[0]
         state = layout.empty_state(
-            n, c.latent_dim, cat.num_topics, c.num_candidates, c.history_length, self._extra_specs
-        )
+            n, self._interest_width, cat.num_topics, c.num_candidates, c.history_length,
+            self._extra_specs,
+        )  # fmt: skip
         self._reset_rows(state, np.arange(n), keys, counters, user_ids)
         self._made = state
         return state
@@ -282,7 +292,8 @@ class CompiledWorld:
             u = state.user
             user_args = (
                 *self._user_reset, _c(keys, np.uint64), _c(counters, np.uint64), rows,
-                u.interests, *(u.extra[name] for name in self._extra),
+                u.interests, u.satisfaction,
+                *layout.extra_arrays(state, self._kernel_extra, self._blank),
             )  # fmt: skip
             self._run(self._user.reset_user_rows, n, user_args)
 
@@ -294,7 +305,8 @@ class CompiledWorld:
         full, ids = (n, 0) if self.sim.full_observation else (0, n)
         user = {"user": np.empty((n, self._user_width), np.float32)}
         if self._user is not None:  # the user's response observation
-            user["response"] = np.empty((n, c.slate_size, len(RESPONSE_FIELDS)), np.float32)
+            dtype, shape = self._extra_specs["response"]
+            user["response"] = np.empty((n, *shape), dtype)
         return {
             **user,
             "candidates": np.empty((full, c.num_candidates, f), np.float32),
@@ -318,7 +330,7 @@ class CompiledWorld:
         self._run(self._world.observe_rows, n, self.observe_arguments(state, obs), inputs)
         if self._user is not None:  # the user's own keys
             mine = (state.user.interests, state.user.extra["response"])
-            args = (*mine, obs["user"], obs["response"])
+            args = (*self._user_observe, *mine, obs["user"], obs["response"])
             self._run(self._user.observe_user_rows, n, args, () if state is self._made else mine)
         return self._without_unobserved(obs)
 

@@ -22,13 +22,16 @@ EXTRA: tuple[str, ...] = ("day", "hour")
 """The extra state the default world's kernels know (:attr:`DynamicUserModel.EXTRA_STATE`), int64
 per row; a user without it passes empty stand-ins."""
 
-_NO_EXTRA = np.empty(0, np.int64)  # never written: the kernels skip extra state without rows
+NO_EXTRA = np.empty(0, np.int64)  # never written: the kernels skip extra state without rows
 
 
-def extra_arrays(state: SimState, names: tuple[str, ...] = EXTRA) -> tuple[np.ndarray, ...]:
-    """The extra state ``names`` of ``state``, an empty stand-in for each its user does not have."""
+def extra_arrays(
+    state: SimState, names: tuple[str, ...] = EXTRA, blank: np.ndarray = NO_EXTRA
+) -> tuple[np.ndarray, ...]:
+    """The extra state ``names`` of ``state``, the empty stand-in ``blank`` for each its user does
+    not have (int64 by default; the RecSim kernels' slots take a float64 one)."""
     extra = state.user.extra
-    return tuple(extra.get(name, _NO_EXTRA) for name in names)
+    return tuple(extra.get(name, blank) for name in names)
 
 
 def empty_state(
@@ -101,19 +104,22 @@ def empty_outcome(state: SimState, new: SimState, k: int) -> StepOutcome:
     )
 
 
-def state_arrays(state: SimState, extra: tuple[str, ...] = EXTRA) -> tuple[np.ndarray, ...]:
-    """The arrays of ``state`` in the kernels' order, with the extra state ``extra`` last."""
+def state_arrays(
+    state: SimState, extra: tuple[str, ...] = EXTRA, blank: np.ndarray = NO_EXTRA
+) -> tuple[np.ndarray, ...]:
+    """The arrays of ``state`` in the kernels' order, with the extra state ``extra`` last (see
+    :func:`extra_arrays`)."""
     u = state.user
     return (
         state.key, state.counter, state.clock, state.session_index, state.session_step,
         state.candidates, state.history_ids, state.history_response, state.done,
         u.user_id, u.interests, u.fatigue, u.satisfaction, u.no_click_streak,
-        *extra_arrays(state, extra),
+        *extra_arrays(state, extra, blank),
     )  # fmt: skip
 
 
 def step_outputs(
-    new: SimState, out: StepOutcome, extra: tuple[str, ...] = EXTRA
+    new: SimState, out: StepOutcome, extra: tuple[str, ...] = EXTRA, blank: np.ndarray = NO_EXTRA
 ) -> tuple[np.ndarray, ...]:
     """The arrays ``step_rows`` writes, after the input state's: the next state's (the extra state
     ``extra`` last), then the outcome's."""
@@ -121,7 +127,7 @@ def step_outputs(
     return (
         new.key, nu.user_id, new.counter, new.clock, new.session_index, new.session_step,
         new.candidates, new.history_ids, new.history_response, new.done,
-        nu.interests, nu.fatigue, nu.satisfaction, nu.no_click_streak, *extra_arrays(new, extra),
+        nu.interests, nu.fatigue, nu.satisfaction, nu.no_click_streak, *extra_arrays(new, extra, blank),
         out.item_ids, out.valid, out.n_duplicates, out.affinities, out.clicks, out.purchases,
         out.dwell, out.reward, out.session_ended, out.churned, out.truncated, out.day, out.hour,
     )  # fmt: skip

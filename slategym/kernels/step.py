@@ -73,6 +73,8 @@ for _formula in (
 
 OK, STRICT_DUPLICATE, BAD_PROBABILITIES, BAD_AFFINITY, BAD_REWARD, BAD_SLATE = 0, 1, 2, 3, 4, 5
 """Status codes of :func:`step_rows` (the first failing row is returned beside the code)."""
+BAD_RESPONSE = 6
+"""Status code of ``recsim.step_rows``: a user's dwell time is not finite minutes >= 0."""
 
 
 BLOCK_ROWS = 64
