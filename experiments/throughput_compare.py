@@ -12,6 +12,10 @@ Every round measures, for each configuration ``num_candidates x slate_size`` (10
 * ``single/interest_evolution``: one ``gym.make("SlateRec-InterestEvolution-v0")`` env, slategym's
   port of that same RecSim world, on its default (``"auto"``) path: the like-for-like comparison
   with ``recsim`` (``single/compiled`` runs slategym's own default world, a different one);
+* ``single/interest_exploration`` and ``single/long_term_satisfaction``: the same for RecSim's two
+  other worlds (``SlateRec-InterestExploration-v0``, ``SlateRec-LongTermSatisfaction-v0``), each
+  followed (with ``--recsim-python``) by RecSim's own env, ``recsim/interest_exploration`` and
+  ``recsim/long_term_satisfaction``;
 * ``native/compiled/1`` and ``native/compiled/2``: the native vector env of ``--num-envs`` rows on
   one and two threads (``num_threads``), and ``native/numpy`` on the numpy path: user-steps/s;
 * ``native/compiled/1/light`` and ``single/compiled/light``: the same on the compiled path, one
@@ -53,14 +57,25 @@ from experiments.throughput_report import write
 
 REFERENCE = Path(__file__).resolve().parent / "recsim_reference.py"
 MODES = (
-    "single/numpy", "single/compiled", "single/interest_evolution", "native/numpy",
+    "single/numpy", "single/compiled", "single/interest_evolution", "single/interest_exploration",
+    "single/long_term_satisfaction", "native/numpy",
     "native/compiled/1", "native/compiled/2", "native/compiled/1/light", "single/compiled/light",
     "native@sync", "sync",
 )  # fmt: skip
 """Every mode, in the default order of a round (RecSim follows ``single/compiled``)."""
 
-RECSIM_WORLD = "SlateRec-InterestEvolution-v0"
-"""slategym's port of the RecSim world that ``recsim`` runs (``single/interest_evolution``)."""
+RECSIM_WORLDS = {
+    "interest_evolution": "SlateRec-InterestEvolution-v0",
+    "interest_exploration": "SlateRec-InterestExploration-v0",
+    "long_term_satisfaction": "SlateRec-LongTermSatisfaction-v0",
+}
+"""RecSim's environments and slategym's ports of them (modes ``single/<environment>``)."""
+RECSIM_AFTER = {
+    "single/compiled": ("interest_evolution", "recsim"),
+    "single/interest_exploration": ("interest_exploration", "recsim/interest_exploration"),
+    "single/long_term_satisfaction": ("long_term_satisfaction", "recsim/long_term_satisfaction"),
+}
+"""With ``--recsim-python``: mode -> (RecSim's environment measured right after it, its key)."""
 
 
 @dataclass
@@ -135,12 +150,18 @@ def time_steps(runner: Runner, slates: np.ndarray, seconds: float) -> dict[str, 
 
 
 def recsim_steps(
-    python: str, c: int, k: int, seconds: float, seed: int, malloc: str = "pinned"
+    python: str,
+    c: int,
+    k: int,
+    seconds: float,
+    seed: int,
+    malloc: str = "pinned",
+    env: str = "interest_evolution",
 ) -> dict[str, Any]:
-    """One round of RecSim's interest_evolution single env (``recsim_reference.py throughput``),
-    in its own process with the same allocator settings as ours (``malloc``)."""
+    """One round of RecSim's single env ``env`` (``recsim_reference.py throughput``), in its own
+    process with the same allocator settings as ours (``malloc``)."""
     command = [
-        python, str(REFERENCE), "throughput", "--env", "interest_evolution",
+        python, str(REFERENCE), "throughput", "--env", env,
         "--num-candidates", str(c), "--slate-size", str(k), "--seconds", str(seconds),
         "--rounds", "1", "--seed", str(seed), "--jsonl",
     ]  # fmt: skip
@@ -175,7 +196,8 @@ def _modes(num_envs: int, sync_envs: int, c: int, k: int) -> dict[str, tuple[str
         "sync": ("sync", sync_envs, base),
     }
     out = {name: (*spec, "SlateRec-v0") for name, spec in modes.items()}
-    out["single/interest_evolution"] = ("single", 1, base, RECSIM_WORLD)
+    for env, env_id in RECSIM_WORLDS.items():
+        out[f"single/{env}"] = ("single", 1, base, env_id)
     return out
 
 
@@ -198,6 +220,12 @@ RATIOS = {
     "single compiled / numpy": ("single/compiled", "single/numpy"),
     "single compiled / recsim": ("single/compiled", "recsim"),
     "single interest_evolution / recsim": ("single/interest_evolution", "recsim"),
+    "single interest_exploration / recsim": (
+        "single/interest_exploration", "recsim/interest_exploration"
+    ),
+    "single long_term_satisfaction / recsim": (
+        "single/long_term_satisfaction", "recsim/long_term_satisfaction"
+    ),
     "native 2 threads / 1 thread": ("native/compiled/2", "native/compiled/1"),
     "native compiled / numpy": ("native/compiled/1", "native/numpy"),
     "native / sync": ("native@sync", "sync"),
@@ -268,12 +296,13 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 print(f"round {index} {c}x{k} {mode:<24} {cfg[mode]['user_steps_per_s']:>12,.0f} "
                       f"user-steps/s {cfg[mode]['minor_faults_per_step']:>8,.1f} faults/step",
                       flush=True)  # fmt: skip
-                if mode == "single/compiled" and args.recsim_python is not None:
-                    cfg["recsim"] = recsim_steps(
-                        args.recsim_python, c, k, args.seconds, args.seed, malloc
+                if mode in RECSIM_AFTER and args.recsim_python is not None:
+                    env, key = RECSIM_AFTER[mode]
+                    cfg[key] = recsim_steps(
+                        args.recsim_python, c, k, args.seconds, args.seed, malloc, env
                     )
-                    print(f"round {index} {c}x{k} {'recsim':<24} "
-                          f"{cfg['recsim']['steps_per_s']:>12,.0f} steps/s", flush=True)  # fmt: skip
+                    print(f"round {index} {c}x{k} {key:<24} "
+                          f"{cfg[key]['steps_per_s']:>12,.0f} steps/s", flush=True)  # fmt: skip
                 report["summary"] = summarise(report["rounds"])
                 write(out, report)
     for cfg, s in report["summary"].items():

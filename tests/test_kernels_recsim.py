@@ -145,8 +145,8 @@ def test_a_bad_response_raises_the_numpy_paths_error() -> None:
         (IEV, {"user_model": "default", "user_model_kwargs": {}},
          "the item model InterestEvolutionItems has no compiled kernel with the user model "
          "DefaultUserModel"),
-        (LTS, {"item_model": "recsim_interest_evolution", "num_topics": 20},
-         "the item model InterestEvolutionItems has no compiled kernel with the user model "
+        (LTS, {"item_model": "default", "item_model_kwargs": {}},
+         "the item model DefaultItemModel has no compiled kernel with the user model "
          "LongTermSatisfactionUser"),
     ],
 )  # fmt: skip

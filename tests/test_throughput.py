@@ -119,7 +119,8 @@ def test_compare_report_measures_every_mode_and_ratio(tmp_path: Path) -> None:
     assert {r["pid"] for r in report["rounds"][0]["5x2"].values()} == {os.getpid()}
     summary = report["summary"]["5x2"]
     assert set(summary["median_user_steps_per_s"]) == {
-        "single/numpy", "single/compiled", "single/interest_evolution", "native/numpy",
+        "single/numpy", "single/compiled", "single/interest_evolution",
+        "single/interest_exploration", "single/long_term_satisfaction", "native/numpy",
         "native/compiled/1", "native/compiled/2", "native/compiled/1/light",
         "single/compiled/light", "native@sync", "sync",
     }  # fmt: skip

@@ -6,8 +6,9 @@ the default or the dynamic user model (:class:`~slategym.users.DefaultUserModel`
 and ``SlateRec-Dynamic-v0``), any built-in choice model and a named or weighted reward steps through
 compiled kernels (:mod:`slategym.kernels.step`, :mod:`slategym.kernels.world`,
 :mod:`slategym.kernels.dynamic`): the step, the resets and autoresets, the output checks and the
-observation, row by row, with the state kept in place. Anything else (a
-custom or subclassed model, a callable reward, the RecSim worlds, numba absent) runs on
+observation, row by row, with the state kept in place. So do RecSim's three users, each with its
+own items (:mod:`slategym.kernels.recsim`; the three RecSim presets). Anything else (a custom or
+subclassed model, another pair of user and item models, a callable reward, numba absent) runs on
 the general batched numpy path, which stays the reference: both give the same trajectories, bit for
 bit on x86-64 (``slategym.kernels._npmath`` explains how), and ``tests/test_kernels.py`` holds them
 together. The built-in choice models' public ``probabilities()`` call the same compiled row
