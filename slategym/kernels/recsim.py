@@ -82,15 +82,12 @@ BLANK = np.empty(0)
 
 
 def user_kind(sim: Simulator) -> int:
-    """The kind of ``sim``'s user (:data:`IEV`, :data:`IE` or :data:`LTS`)."""
-    from slategym.users import (
-        InterestEvolutionUser,
-        InterestExplorationUser,
-        LongTermSatisfactionUser,
-    )
-
-    kinds = {InterestEvolutionUser: IEV, InterestExplorationUser: IE, LongTermSatisfactionUser: LTS}
-    return kinds[type(sim.user_model)]
+    """The kind of ``sim``'s user (:data:`IEV`, :data:`IE` or :data:`LTS`): the index of the
+    module in :data:`USERS` whose ``USER`` is its class."""
+    kinds = [kind for kind, module in enumerate(USERS) if type(sim.user_model) is module.USER]
+    if not kinds:
+        raise ValueError(f"the user model {type(sim.user_model).__name__} is not one of RecSim's")
+    return kinds[0]
 
 
 def slot_names(kind: int) -> tuple[str, ...]:
@@ -99,8 +96,13 @@ def slot_names(kind: int) -> tuple[str, ...]:
 
 
 def user_params(sim: Simulator) -> np.ndarray:
-    """The parameters of ``sim``'s user as its rows read them (its module's ``params``)."""
-    return USERS[user_kind(sim)].params(sim.user_model)
+    """The parameters of ``sim``'s user as its rows read them: its module's ``PARAMS`` (the
+    model's fields of those names), or its ``params(model)``."""
+    module, model = USERS[user_kind(sim)], sim.user_model
+    names = getattr(module, "PARAMS", None)
+    if names is None:
+        return module.params(model)
+    return np.array([getattr(model, name) for name in names], np.float64)
 
 
 def extra_specs(sim: Simulator) -> dict[str, tuple[Any, tuple[int, ...]]]:
@@ -156,31 +158,17 @@ def _affinity(kind: int, r: int, ip: np.ndarray, items: np.ndarray, a_row: np.nd
 
 
 @jit_inline
-def _respond(
-    kind: int,
-    r: int,
-    ip: np.ndarray,
-    items: np.ndarray,
-    pos: int,
-    clicked: bool,
-    a_row: np.ndarray,
-    u: np.ndarray,
-    world: tuple,
-    now: tuple,
-    nxt: tuple,
-    dwell: np.ndarray,
-    half: np.ndarray,
-) -> bool:
-    """The user's ``respond`` of row ``r`` (``u``: the user's uniforms); returns whether it
-    leaves (``session_end`` and ``churn``)."""
+def _respond(kind: int, r: int, ip: np.ndarray, row: tuple, world: tuple, now: tuple,
+             nxt: tuple) -> bool:  # fmt: skip
+    """The user's ``respond`` of row ``r``; returns whether it leaves (``session_end`` and
+    ``churn``). ``row`` = ``(items, pos, clicked, a_row, u, dwell, half)``: the slate's items, the
+    first click (at ``pos`` if ``clicked``), the affinities, the user's uniforms, the dwell to
+    write and a ``(1, d)`` scratch row."""
     if kind == IEV:
-        return recsim_iev.respond_row(r, ip, items, pos, clicked, a_row, u[0], world, now, nxt,
-                                      dwell, half)  # fmt: skip
+        return recsim_iev.respond_row(r, ip, row, world, now, nxt)
     if kind == IE:
-        return recsim_ie.respond_row(r, ip, items, pos, clicked, a_row, 0.0, world, now, nxt,
-                                     dwell, half)  # fmt: skip
-    return recsim_lts.respond_row(r, ip, items, pos, clicked, a_row, u, world, now, nxt, dwell,
-                                  half)  # fmt: skip
+        return recsim_ie.respond_row(r, ip, row, world, now, nxt)
+    return recsim_lts.respond_row(r, ip, row, world, now, nxt)
 
 
 @jit_kernel
@@ -325,10 +313,8 @@ def step_rows(
                 pos = j
                 clicked = True
                 break
-        spent = _respond(
-            kind, r, ip, items, pos, clicked, a_row, u[uo:un], items_world, now, user_nxt,
-            resp_dwell, half,
-        )  # fmt: skip
+        row = (items, pos, clicked, a_row, u[uo:un], resp_dwell, half)
+        spent = _respond(kind, r, ip, row, items_world, now, user_nxt)
         for j in range(k):
             if live and not (resp_dwell[j] >= 0.0 and math.isfinite(resp_dwell[j])):
                 return BAD_RESPONSE, r

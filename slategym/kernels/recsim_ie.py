@@ -21,6 +21,8 @@ from slategym.users import recsim_interest_exploration as ie
 for _formula in (user_base.normal_radius, user_base.normal_angle, ie.topic_affinity):
     jitable(_formula)
 
+USER = ie.InterestExplorationUser
+"""The user model these rows compile."""
 SLOTS = ("", "", "response")
 """The user's extra state in the kernels' slots (level, budget, response); "" for none."""
 RESPONSE_WIDTH = len(ie.RESPONSE_FIELDS)
@@ -48,22 +50,10 @@ def affinity_row(
 
 
 @jit_inline
-def respond_row(
-    r: int,
-    ip: np.ndarray,
-    items: np.ndarray,
-    pos: int,
-    clicked: bool,
-    a_row: np.ndarray,
-    u: float,
-    world: tuple,
-    now: tuple,
-    nxt: tuple,
-    dwell: np.ndarray,
-    half: np.ndarray,
-) -> bool:
+def respond_row(r: int, ip: np.ndarray, row: tuple, world: tuple, now: tuple, nxt: tuple) -> bool:
     """``InterestExplorationUser.respond``: the state is kept; the response records each position's
     click, quality and topic. No dwell; the user never leaves (returns False)."""
+    items, pos, clicked, a_row, u, dwell, half = row
     latent, quality, duration, topic = world
     interests, satisfaction = now[0], now[1]
     o_interests, o_satisfaction, o_response = nxt[0], nxt[1], nxt[4]

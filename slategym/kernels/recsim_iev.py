@@ -18,23 +18,18 @@ from slategym.users import recsim_interest_evolution as iev
 for _formula in (iev.interest_update, iev.watch_utility, iev.budget_after_watch):
     jitable(_formula)  # the numpy path's formulas, compiled where the kernel calls them
 
+PARAMS = (
+    "time_budget", "step_penalty", "user_update_alpha", "user_quality_factor",
+    "document_quality_factor", "alpha_x_intercept", "alpha_y_intercept",
+)  # fmt: skip
+"""The user's parameters the rows read (``ip``), in this order."""
+USER = iev.InterestEvolutionUser
+"""The user model these rows compile."""
 SLOTS = ("", "time_budget", "response")
 """The user's extra state in the kernels' slots (level, budget, response); "" for none."""
 RESPONSE_WIDTH = len(iev.RESPONSE_FIELDS)
 P_BUDGET, P_PENALTY, P_ETA, P_PHI_U, P_PHI_D, P_X0, P_Y0 = range(7)
-"""Indices of the user's parameters in ``ip`` (:func:`params`)."""
-
-
-def params(model: iev.InterestEvolutionUser) -> np.ndarray:
-    """The parameters the rows read, in the order of :data:`P_BUDGET` ... :data:`P_Y0`."""
-    m = model
-    return np.array(
-        [
-            m.time_budget, m.step_penalty, m.user_update_alpha, m.user_quality_factor,
-            m.document_quality_factor, m.alpha_x_intercept, m.alpha_y_intercept,
-        ],
-        np.float64,
-    )  # fmt: skip
+"""Indices of :data:`PARAMS` in ``ip``."""
 
 
 @jit_inline
@@ -50,23 +45,12 @@ def affinity_row(
 
 
 @jit_inline
-def respond_row(
-    r: int,
-    ip: np.ndarray,
-    items: np.ndarray,
-    pos: int,
-    clicked: bool,
-    a_row: np.ndarray,
-    u: float,
-    world: tuple,
-    now: tuple,
-    nxt: tuple,
-    dwell: np.ndarray,
-    half: np.ndarray,
-) -> bool:
-    """``InterestEvolutionUser.respond`` of row ``r`` (first click at ``pos`` if ``clicked``;
-    ``u``: its uniform): the next interests, budget, satisfaction and response, the watch time
-    into ``dwell``. Returns whether the budget is spent."""
+def respond_row(r: int, ip: np.ndarray, row: tuple, world: tuple, now: tuple, nxt: tuple) -> bool:
+    """``InterestEvolutionUser.respond`` of row ``r`` (``row``: see ``recsim._respond``; its
+    first uniform decides the direction of the interest update): the next interests, budget,
+    satisfaction and response, the watch time into ``dwell``. Returns whether the budget is
+    spent."""
+    items, pos, clicked, a_row, u, dwell, half = row
     latent, quality, duration, topic = world
     interests, satisfaction, level, budget = now
     o_interests, o_satisfaction, o_level, o_budget, o_response = nxt
@@ -77,7 +61,7 @@ def respond_row(
     if clicked:
         for q in range(d):
             half[0, q] = (interests[r, q] + 1.0) / 2.0
-        toward = u < einsum_dot(half, 0, latent, item, d)
+        toward = u[0] < einsum_dot(half, 0, latent, item, d)
         for q in range(d):
             theta = interests[r, q]
             step = iev.interest_update(theta, latent[item, q], ip[P_X0], ip[P_Y0])

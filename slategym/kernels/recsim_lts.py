@@ -24,23 +24,18 @@ for _formula in (
 ):  # fmt: skip
     jitable(_formula)
 
+PARAMS = (
+    "memory_discount", "sensitivity", "innovation_stddev", "choc_mean", "choc_stddev",
+    "kale_mean", "kale_stddev", "time_budget",
+)  # fmt: skip
+"""The user's parameters the rows read (``ip``), in this order."""
+USER = lts.LongTermSatisfactionUser
+"""The user model these rows compile."""
 SLOTS = ("net_positive_exposure", "time_budget", "response")
 """The user's extra state in the kernels' slots (level, budget, response)."""
 RESPONSE_WIDTH = 2
 P_GAMMA, P_KAPPA, P_SIGMA, P_MU_C, P_SIGMA_C, P_MU_K, P_SIGMA_K, P_BUDGET = range(8)
-"""Indices of the user's parameters in ``ip`` (:func:`params`)."""
-
-
-def params(model: lts.LongTermSatisfactionUser) -> np.ndarray:
-    """The parameters the rows read, in the order of :data:`P_GAMMA` ... :data:`P_BUDGET`."""
-    m = model
-    return np.array(
-        [
-            m.memory_discount, m.sensitivity, m.innovation_stddev, m.choc_mean, m.choc_stddev,
-            m.kale_mean, m.kale_stddev, m.time_budget,
-        ],
-        np.float64,
-    )  # fmt: skip
+"""Indices of :data:`PARAMS` in ``ip``."""
 
 
 @jit_inline
@@ -56,24 +51,12 @@ def affinity_row(
 
 
 @jit_inline
-def respond_row(
-    r: int,
-    ip: np.ndarray,
-    items: np.ndarray,
-    pos: int,
-    clicked: bool,
-    a_row: np.ndarray,
-    u: np.ndarray,
-    world: tuple,
-    now: tuple,
-    nxt: tuple,
-    dwell: np.ndarray,
-    half: np.ndarray,
-) -> bool:
-    """``LongTermSatisfactionUser.respond`` of row ``r`` (first click at ``pos`` if ``clicked``;
-    ``u``: its two uniforms, one Box-Muller pair ``z = (r cos theta, r sin theta)``): the
-    engagement (with the satisfaction before the update) into ``dwell``, the next exposure,
-    satisfaction, budget and response. Returns whether the budget is spent."""
+def respond_row(r: int, ip: np.ndarray, row: tuple, world: tuple, now: tuple, nxt: tuple) -> bool:
+    """``LongTermSatisfactionUser.respond`` of row ``r`` (``row``: see ``recsim._respond``; its
+    two uniforms are one Box-Muller pair ``z = (r cos theta, r sin theta)``): the engagement
+    (with the satisfaction before the update) into ``dwell``, the next exposure, satisfaction,
+    budget and response. Returns whether the budget is spent."""
+    items, pos, clicked, a_row, u, dwell, half = row
     latent = world[0]
     interests, satisfaction, level, budget = now
     o_interests, o_satisfaction, o_level, o_budget, o_response = nxt
