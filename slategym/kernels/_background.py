@@ -115,10 +115,9 @@ def _job() -> None:
 def warm_up(group: str | None = None) -> None:
     """Compile (or load from the cache) every kernel of ``group`` (all of them if None): reset,
     observe and step one row of a tiny world (the default one, or the interest-evolution one: the
-RecSim kernels' types are the same for its three users), and
-    one call of the choice models' row function. The argument types (dtypes, dimensions, C order)
-    are those of every covered world, so a simulator that switches later finds its kernels
-    compiled."""
+    RecSim kernels' types are the same for its three users), and one call of the choice models'
+    row function. The argument types (dtypes, dimensions, C order) are those of every covered
+    world, so a simulator that switches later finds its kernels compiled."""
     from slategym.config import SlateRecConfig
     from slategym.kernels import choice
     from slategym.kernels.fused import CompiledWorld

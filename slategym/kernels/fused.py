@@ -105,7 +105,7 @@ class CompiledWorld:
             if isinstance(sim.user_model, DynamicUserModel):
                 self._extra_specs = {name: (np.int64, ()) for name in layout.EXTRA}
             self._step_world = (
-                iw, fw, world.user_params(sim.user_model), params, gamma,  # type: ignore[arg-type]
+                iw, fw, layout.model_params(sim.user_model, world.PARAMS), params, gamma,
                 *reward, np.ascontiguousarray(cat.item_table), cat.topic, *strata, *timeline,
                 _c(pop.price_sensitivity), _c(pop.patience), *dynamic_world,
             )  # fmt: skip

@@ -25,6 +25,12 @@ per row; a user without it passes empty stand-ins."""
 NO_EXTRA = np.empty(0, np.int64)  # never written: the kernels skip extra state without rows
 
 
+def model_params(model: Any, names: tuple[str, ...]) -> np.ndarray:
+    """A model's fields ``names``, in this order, as the float64 parameter vector a kernel reads
+    (``world.PARAMS``, ``recsim_iev.PARAMS``, ...)."""
+    return np.array([getattr(model, name) for name in names], np.float64)
+
+
 def extra_arrays(
     state: SimState, names: tuple[str, ...] = EXTRA, blank: np.ndarray = NO_EXTRA
 ) -> tuple[np.ndarray, ...]:

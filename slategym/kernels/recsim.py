@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from slategym.kernels import recsim_ie, recsim_iev, recsim_lts, xp
+from slategym.kernels import layout, recsim_ie, recsim_iev, recsim_lts, xp
 from slategym.kernels import rows as R
 from slategym.kernels._jit import jit_inline, jit_kernel
 from slategym.kernels._npmath import pairwise_sum
@@ -102,7 +102,7 @@ def user_params(sim: Simulator) -> np.ndarray:
     names = getattr(module, "PARAMS", None)
     if names is None:
         return module.params(model)
-    return np.array([getattr(model, name) for name in names], np.float64)
+    return layout.model_params(model, names)
 
 
 def extra_specs(sim: Simulator) -> dict[str, tuple[Any, tuple[int, ...]]]:

@@ -12,8 +12,6 @@ how the rows are split.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from slategym.kernels import rows as R
@@ -22,10 +20,15 @@ from slategym.kernels._atomic import fetch_add
 from slategym.kernels._jit import jit_kernel
 from slategym.kernels.dynamic import advance_row, normals_scratch
 
-if TYPE_CHECKING:
-    from slategym.users.default import DefaultUserModel
-
-# Indices of the default user model's parameters in the ``up`` vector (see ``user_params``).
+PARAMS = (
+    "quality_weight", "popularity_weight", "fatigue_weight", "fatigue_decay", "interest_drift",
+    "purchase_bias", "purchase_affinity", "purchase_quality", "dwell_minutes", "dwell_affinity",
+    "dwell_cap", "satisfaction_rate", "leave_bias", "leave_satisfaction", "leave_streak",
+    "churn_bias", "churn_satisfaction", "return_satisfaction",
+)  # fmt: skip
+"""The default user model's parameters the step kernel reads (the ``up`` vector), in this order
+(``layout.model_params``)."""
+# Indices of PARAMS in the ``up`` vector.
 (W_Q, W_P, W_F, DECAY, DRIFT, B_0, B_A, B_Q, D_MEAN, D_AFF, D_CAP, SAT_RATE,
  L_0, L_S, L_N, C_0, C_S, OMEGA) = range(18)  # fmt: skip
 # Integer settings of the world in the ``iw`` vector.
@@ -33,21 +36,6 @@ if TYPE_CHECKING:
  I_U_CHOICE, I_U_USER, I_U_NEXT, I_STEP_UNIFORMS, I_KIND) = range(12)  # fmt: skip
 # Float settings of the world in the ``fw`` vector.
 F_HORIZON, F_STEP_MINUTES, F_MIN_GAP, F_LAST_MINUTE = range(4)
-
-
-def user_params(model: DefaultUserModel) -> np.ndarray:
-    """The parameters the step kernel reads, in the order of :data:`W_Q` ... :data:`OMEGA`."""
-    m = model
-    return np.array(
-        [
-            m.quality_weight, m.popularity_weight, m.fatigue_weight, m.fatigue_decay,
-            m.interest_drift, m.purchase_bias, m.purchase_affinity, m.purchase_quality,
-            m.dwell_minutes, m.dwell_affinity, m.dwell_cap, m.satisfaction_rate, m.leave_bias,
-            m.leave_satisfaction, m.leave_streak, m.churn_bias, m.churn_satisfaction,
-            m.return_satisfaction,
-        ],
-        np.float64,
-    )  # fmt: skip
 
 
 def reset_workspace(d: int) -> np.ndarray:
